@@ -1,0 +1,361 @@
+//! Events across servers: an event on A reaches B's follower with the same
+//! times; a member of B answers and appears on A's participant list (and B
+//! learns A accepted); an update and a cancellation reach B. A Mastodon
+//! look-alike peer receives a readable event post and the Going / Maybe /
+//! Can't go poll, votes, and appears as a participant. Mobilizon's and
+//! Gancio's Event objects, sent by the peer, land in A's calendar.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use federation_tests::{
+    Api, Instance, User,
+    peer::{PUBLIC, Peer},
+    str_field, wait_for,
+};
+use serde_json::{Value, json};
+
+const EVENTS: &str = "/api/v1/staffroom/events";
+
+async fn follow_and_wait(follower: &Api, target: &User) -> String {
+    let id = follower.account_id_of(&target.acct).await;
+    follower.follow(&id).await;
+    wait_for(
+        &format!("the follow of {} is accepted", target.acct),
+        async || {
+            let r = follower.relationship(&id).await;
+            if r["following"] == true {
+                Ok(())
+            } else {
+                Err(r.to_string())
+            }
+        },
+    )
+    .await;
+    id
+}
+
+/// The event titled `title` in `api`'s calendar, once it is there.
+async fn event_titled(api: &Api, title: &str) -> Value {
+    wait_for(&format!("the calendar lists {title}"), async || {
+        let list = api.list(EVENTS, &[]).await;
+        list.into_iter()
+            .find(|e| str_field(e, "title") == title)
+            .ok_or_else(|| "not yet".to_string())
+    })
+    .await
+}
+
+fn next_year() -> i32 {
+    chrono::Datelike::year(&chrono::Utc::now()) + 1
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn events_between_staffroom_instances() {
+    let (a, b) = tokio::join!(Instance::start("a"), Instance::start("b"));
+    let alice = a.create_user("alice").await;
+    let bob = b.create_user("bob").await;
+    let (alice_a, bob_b) = (a.api(&alice), b.api(&bob));
+    follow_and_wait(&bob_b, &alice).await;
+
+    let year = next_year();
+    let created = alice_a
+        .post(
+            EVENTS,
+            &json!({
+                "title": "Physics night",
+                "description": "Telescopes *provided*.",
+                "start_time": format!("{year}-06-12T20:30:00+02:00"),
+                "end_time": format!("{year}-06-12T23:00:00+02:00"),
+                "timezone": "Europe/Paris",
+                "location_name": "Observatory",
+                "location_address": "2 Hill Road, Lyon",
+                "coordinates": { "latitude": 45.76, "longitude": 4.83 },
+                "capacity": 20,
+                "tags": ["physics"],
+            }),
+        )
+        .await;
+    let id_a = created["id"].as_str().unwrap().to_string();
+
+    // B shows the event with the same instants and zone.
+    let on_b = event_titled(&bob_b, "Physics night").await;
+    assert_eq!(on_b["start_time"], format!("{year}-06-12T20:30:00+02:00"));
+    assert_eq!(on_b["starts_at"], format!("{year}-06-12T18:30:00.000Z"));
+    assert_eq!(on_b["ends_at"], format!("{year}-06-12T21:00:00.000Z"));
+    assert_eq!(on_b["timezone"], "Europe/Paris");
+    assert_eq!(on_b["location"]["name"], "Observatory");
+    assert_eq!(on_b["location"]["latitude"], 45.76);
+    assert_eq!(on_b["capacity"], 20);
+    assert_eq!(on_b["local"], false);
+    assert_eq!(on_b["uri"], created["uri"]);
+    let id_b = on_b["id"].as_str().unwrap().to_string();
+
+    // Bob answers on B; A's list gets him and B learns he was accepted.
+    bob_b
+        .post(
+            &format!("{EVENTS}/{id_b}/rsvp"),
+            &json!({"status": "going"}),
+        )
+        .await;
+    wait_for("A lists bob as going", async || {
+        let list = alice_a
+            .list(&format!("{EVENTS}/{id_a}/participants"), &[])
+            .await;
+        list.iter()
+            .find(|p| p["account"]["acct"] == bob.acct && p["status"] == "going")
+            .cloned()
+            .ok_or_else(|| format!("{list:?}"))
+    })
+    .await;
+    wait_for("B records A's Accept", async || {
+        let e = bob_b.get(&format!("{EVENTS}/{id_b}")).await;
+        if e["rsvp"] == "going" {
+            Ok(())
+        } else {
+            Err(e.to_string())
+        }
+    })
+    .await;
+    let e = alice_a.get(&format!("{EVENTS}/{id_a}")).await;
+    assert_eq!(e["participant_count"], 1);
+
+    // An update, then a cancellation, reach B.
+    let r = alice_a
+        .request(
+            reqwest::Method::PATCH,
+            &format!("{EVENTS}/{id_a}"),
+            &[],
+            Some(&json!({"location_name": "Planetarium", "start_time": format!("{year}-06-12T21:00:00+02:00"), "end_time": format!("{year}-06-12T23:30:00+02:00")})),
+        )
+        .await;
+    assert!(r.status.is_success(), "{}", r.text);
+    wait_for("B sees the new place and time", async || {
+        let e = bob_b.get(&format!("{EVENTS}/{id_b}")).await;
+        if e["location"]["name"] == "Planetarium"
+            && e["starts_at"] == format!("{year}-06-12T19:00:00.000Z")
+        {
+            Ok(())
+        } else {
+            Err(e.to_string())
+        }
+    })
+    .await;
+    alice_a
+        .post(&format!("{EVENTS}/{id_a}/cancel"), &json!({}))
+        .await;
+    wait_for("B sees the cancellation", async || {
+        let e = bob_b.get(&format!("{EVENTS}/{id_b}")).await;
+        if e["status"] == "cancelled" {
+            Ok(())
+        } else {
+            Err(e.to_string())
+        }
+    })
+    .await;
+    wait_for("bob is told on B", async || {
+        let n = bob_b.notifications().await;
+        n.iter()
+            .find(|n| n["type"] == "event_cancelled")
+            .cloned()
+            .ok_or_else(|| format!("{n:?}"))
+    })
+    .await;
+    // Answering a cancelled event is refused on B as on A.
+    let r = bob_b
+        .request(
+            reqwest::Method::POST,
+            &format!("{EVENTS}/{id_b}/rsvp"),
+            &[],
+            Some(&json!({"status": "maybe"})),
+        )
+        .await;
+    assert_eq!(r.status.as_u16(), 422, "{}", r.text);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mastodon_peer_gets_a_readable_event_and_answers_by_poll() {
+    let (a, peer) = tokio::join!(Instance::start("a"), Peer::start());
+    let alice = a.create_user("alice").await;
+    let alice_a = a.api(&alice);
+    let pat = peer.add_user("pat").await;
+    let follow = peer.send_follow(&pat, &alice.actor_id).await;
+    follow.assert_accepted();
+    peer.wait_for_activity("Accept", |r| r.object_id() == follow.id())
+        .await;
+
+    let year = next_year();
+    let created = alice_a
+        .post(
+            EVENTS,
+            &json!({
+                "title": "Chemistry open day",
+                "start_time": format!("{year}-01-15T09:00:00+01:00"),
+                "end_time": format!("{year}-01-15T12:00:00+01:00"),
+                "timezone": "Europe/Paris",
+                "location_name": "Lab 3",
+                "join_mode": "free",
+            }),
+        )
+        .await;
+    let id = created["id"].as_str().unwrap().to_string();
+
+    // The Event, readable by software that shows only name, content, summary and url.
+    let create = peer
+        .wait_for_activity("Create", |r| r.object()["type"] == "Event")
+        .await;
+    let ev = create.object();
+    assert_eq!(ev["name"], "Chemistry open day");
+    assert_eq!(ev["startTime"], format!("{year}-01-15T09:00:00+01:00"));
+    assert_eq!(ev["endTime"], format!("{year}-01-15T11:00:00Z"));
+    assert_eq!(ev["timezone"], "Europe/Paris");
+    assert_eq!(ev["location"]["type"], "Place");
+    assert_eq!(ev["joinMode"], "free");
+    let content = str_field(ev, "content");
+    assert!(
+        content.contains(&format!("Thursday 15 January {year}"))
+            || content.contains(&format!("15 January {year}")),
+        "{content}"
+    );
+    assert!(
+        content.contains("09:00") && content.contains("Europe/Paris") && content.contains("Lab 3"),
+        "{content}"
+    );
+    assert!(str_field(ev, "summary").contains("09:00"), "{ev}");
+    assert!(ev["to"].as_array().unwrap().iter().any(|t| t == PUBLIC));
+
+    // The poll, for Mastodon users to answer.
+    let question = peer
+        .wait_for_activity("Create", |r| r.object()["type"] == "Question")
+        .await;
+    let q = question.object();
+    let options: Vec<&str> = q["oneOf"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(options, ["Going", "Maybe", "Can't go"]);
+    assert!(str_field(q, "content").contains(&format!("/events/{id}")));
+    let question_id = q["id"].as_str().unwrap().to_string();
+
+    // Pat votes Going, the way Mastodon sends votes.
+    let vote_id = format!("{}#votes/1", pat.actor_id);
+    let vote = json!({
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": format!("{vote_id}/activity"),
+        "type": "Create",
+        "actor": pat.actor_id,
+        "to": [alice.actor_id],
+        "object": {
+            "id": vote_id,
+            "type": "Note",
+            "name": "Going",
+            "attributedTo": pat.actor_id,
+            "to": [alice.actor_id],
+            "inReplyTo": question_id,
+        },
+    });
+    peer.send_raw(&pat, &format!("{}/inbox", alice.actor_id), &vote)
+        .await
+        .assert_accepted();
+    wait_for("A lists pat as going", async || {
+        let list = alice_a
+            .list(&format!("{EVENTS}/{id}/participants"), &[])
+            .await;
+        list.iter()
+            .find(|p| p["account"]["acct"] == pat.acct && p["status"] == "going")
+            .cloned()
+            .ok_or_else(|| format!("{list:?}"))
+    })
+    .await;
+    let e = alice_a.get(&format!("{EVENTS}/{id}")).await;
+    assert_eq!(e["participant_count"], 1);
+}
+
+/// Rewrite a captured document's ids onto the peer, so that the peer's
+/// actor is its author and A accepts it as the peer's own.
+fn rehome(doc: &str, from: &str, to: &str) -> Value {
+    serde_json::from_str(&doc.replace(from, to)).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mobilizon_and_gancio_events_land_in_the_calendar() {
+    let dir =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures/activitypub");
+    if !dir.is_dir() {
+        eprintln!("skipped: no fixtures folder next to the checkout");
+        return;
+    }
+    let (a, peer) = tokio::join!(Instance::start("a"), Peer::start());
+    let alice = a.create_user("alice").await;
+    let alice_a = a.api(&alice);
+    let mob = peer.add_user("devon").await;
+    let gancio = peer.add_user("gancio").await;
+    for who in [&mob, &gancio] {
+        // Alice follows them, so their posts concern A.
+        let id = alice_a.account_id_of(&who.acct).await;
+        alice_a.follow(&id).await;
+    }
+
+    // Mobilizon: an event attributed to a group; here to the peer's user.
+    let raw = std::fs::read_to_string(dir.join("mobilizon/objects/event.json")).unwrap();
+    let mut ev = rehome(&raw, "https://rendezvous.nomagic.uk", peer.base_url());
+    ev["attributedTo"] = json!(mob.actor_id);
+    ev["actor"] = json!(mob.actor_id);
+    ev["id"] = json!(format!("{}/events/b81c0531", peer.base_url()));
+    ev["startTime"] = json!(format!("{}-12-11T19:00:00+00:00", next_year()));
+    ev["endTime"] = json!(format!("{}-12-11T21:00:00+00:00", next_year()));
+    let create = json!({
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": format!("{}/events/b81c0531/activity", peer.base_url()),
+        "type": "Create",
+        "actor": mob.actor_id,
+        "to": [PUBLIC],
+        "object": ev,
+    });
+    peer.send_raw(&mob, &a.url("/inbox"), &create)
+        .await
+        .assert_accepted();
+    let e = event_titled(&alice_a, "Caledonian scottish dance class").await;
+    assert_eq!(e["timezone"], "Europe/London");
+    assert_eq!(
+        e["starts_at"],
+        format!("{}-12-11T19:00:00.000Z", next_year())
+    );
+    assert_eq!(e["location"]["name"], "The Kenn Centre");
+    assert!(
+        str_field(&e["location"], "address").contains("EX6 7TW"),
+        "{e}"
+    );
+    assert_eq!(e["location"]["latitude"], 50.66881615);
+    assert_eq!(e["join_mode"], "free");
+    assert_eq!(e["capacity"], Value::Null);
+    let tags: Vec<&str> = e["tags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(tags.contains(&"dance"), "{tags:?}");
+
+    // Gancio: times with an offset, a place by name only.
+    let raw = std::fs::read_to_string(dir.join("from-mobilizon-tests/gancio-event-activity.json"))
+        .unwrap();
+    let mut act = rehome(
+        &raw,
+        "https://demo.gancio.org/federation/u/gancio",
+        &gancio.actor_id,
+    );
+    let next = next_year();
+    act["object"]["startTime"] = json!(format!("{next}-07-14T17:30:57+02:00"));
+    act["object"]["endTime"] = json!(format!("{next}-07-14T18:30:57+02:00"));
+    act["object"]["id"] = json!(format!("{}/federation/m/1", peer.base_url()));
+    act["object"]["url"] = json!(format!("{}/event/demo-event", peer.base_url()));
+    act["id"] = json!(format!("{}/federation/m/1#create", peer.base_url()));
+    peer.send_raw(&gancio, &a.url("/inbox"), &act)
+        .await
+        .assert_accepted();
+    let e = event_titled(&alice_a, "Demo event").await;
+    assert_eq!(e["starts_at"], format!("{next}-07-14T15:30:57.000Z"));
+    assert_eq!(e["location"]["name"], "Colosseo");
+    assert_eq!(e["timezone"], "UTC");
+}

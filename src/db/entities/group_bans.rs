@@ -1,0 +1,21 @@
+//! People banned from a group, with the moderator's reason.
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "group_bans")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: i64,
+    pub group_id: i64,
+    pub actor_id: i64,
+    pub reason: String,
+    pub banned_by: Option<i64>,
+    /// The Block activity's id.
+    pub ap_id: Option<String>,
+    pub created_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

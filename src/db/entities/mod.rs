@@ -1,0 +1,45 @@
+//! sea-orm entities, one file per table. Plain data: behaviour lives in
+//! `db::queries` and `domain`.
+
+pub mod access_tokens;
+pub mod accounts;
+pub mod activities;
+pub mod actors;
+pub mod blocks;
+pub mod bookmarks;
+pub mod calendar_events;
+pub mod calendar_feeds;
+pub mod deliveries;
+pub mod event_participants;
+pub mod favourites;
+pub mod follows;
+pub mod group_bans;
+pub mod group_invitations;
+pub mod group_log;
+pub mod group_roles;
+pub mod groups;
+pub mod hosts;
+pub mod inbox_items;
+pub mod instance_settings;
+pub mod invites;
+pub mod media;
+pub mod mentions;
+pub mod mutes;
+pub mod notifications;
+pub mod oauth_apps;
+pub mod oauth_codes;
+pub mod password_resets;
+pub mod pins;
+pub mod poll_votes;
+pub mod polls;
+pub mod resource_editors;
+pub mod resource_files;
+pub mod resource_labels;
+pub mod resource_revisions;
+pub mod resources;
+pub mod search_documents;
+pub mod sessions;
+pub mod status_edits;
+pub mod status_tags;
+pub mod statuses;
+pub mod tags;

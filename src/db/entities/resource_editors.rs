@@ -1,0 +1,17 @@
+//! Co-editors of a local resource: people besides its owner who may edit it.
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "resource_editors")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub resource_id: i64,
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub actor_id: i64,
+    pub created_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

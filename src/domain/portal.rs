@@ -1,0 +1,116 @@
+//! Membership of the national portal, on both sides.
+//!
+//! An association instance joins by having its instance actor follow the
+//! portal actor (`join`); the portal's admins admit an applicant instance
+//! (`approve`) or suspend a member (`suspend`, a `Reject` of its follow, which
+//! also refuses a pending application). Everything travels as ordinary
+//! follows, so leaving is an `Undo{Follow}` and needs nothing of its own.
+
+use crate::{
+    app::AppState,
+    db::entities::actors,
+    domain::{events::Event, follows},
+    error::{AppError, AppResult},
+    federation::portal,
+};
+
+/// How an instance stands with the portal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Standing {
+    Applied,
+    Member,
+}
+
+/// Our instance actor asks to join the portal (`portal_actor`, already
+/// resolved). Asking again while an application is open changes nothing.
+pub async fn join(
+    state: &AppState,
+    instance_actor: &actors::Model,
+    portal_actor: &actors::Model,
+) -> AppResult<(Standing, Vec<Event>)> {
+    if portal_actor.local || portal_actor.kind != "Application" {
+        return Err(AppError::Unprocessable(crate::msg!(
+            "error-invalid-query",
+            detail = "portal"
+        )));
+    }
+    let (row, events) = follows::follow(state, instance_actor, portal_actor).await?;
+    let standing = if row.state == follows::ACCEPTED {
+        Standing::Member
+    } else {
+        Standing::Applied
+    };
+    Ok((standing, events))
+}
+
+/// The instance actor of `domain` among the portal's followers in the given
+/// state (`pending` or `accepted`).
+async fn instance_of(
+    state: &AppState,
+    portal_actor: &actors::Model,
+    follow_state: &str,
+    domain: &str,
+) -> AppResult<Option<actors::Model>> {
+    let domain = domain.trim().to_ascii_lowercase();
+    Ok(portal::instances(state, portal_actor, follow_state)
+        .await?
+        .into_iter()
+        .find(|a| a.domain == domain))
+}
+
+/// Admit the instance at `domain`, which asked to join. `None` when it has
+/// no open application.
+pub async fn approve(state: &AppState, domain: &str) -> AppResult<Option<Vec<Event>>> {
+    let Some(p) = portal::actor(state).await? else {
+        return Ok(None);
+    };
+    let Some(applicant) = instance_of(state, &p, follows::PENDING, domain).await? else {
+        return Ok(None);
+    };
+    Ok(Some(follows::authorize(state, &p, applicant.id).await?))
+}
+
+/// Suspend the member (or refuse the applicant) at `domain`. `None` when it
+/// is neither.
+pub async fn suspend(state: &AppState, domain: &str) -> AppResult<Option<Vec<Event>>> {
+    let Some(p) = portal::actor(state).await? else {
+        return Ok(None);
+    };
+    for follow_state in [follows::ACCEPTED, follows::PENDING] {
+        if let Some(instance) = instance_of(state, &p, follow_state, domain).await? {
+            return Ok(Some(follows::reject(state, &p, instance.id).await?));
+        }
+    }
+    Ok(None)
+}
+
+/// The portals this instance is a member of (their actor ids): the
+/// `Application` actors its instance actor follows with an accepted follow.
+pub async fn memberships(state: &AppState) -> AppResult<Vec<String>> {
+    let me = state.urls.instance_actor();
+    let Some(me) = crate::db::queries::actors::by_ap_id(&state.db, &me).await? else {
+        return Ok(Vec::new());
+    };
+    let page = crate::db::queries::Page {
+        limit: 100,
+        ..Default::default()
+    };
+    let rows = crate::db::queries::follows::following(&state.db, me.id, page).await?;
+    let ids: Vec<i64> = rows.iter().map(|r| r.followee_id).collect();
+    let mut portals: Vec<String> = crate::db::queries::actors::by_ids(&state.db, &ids)
+        .await?
+        .into_iter()
+        .filter(|a| a.kind == "Application" && !a.local)
+        .map(|a| a.ap_id)
+        .collect();
+    portals.sort();
+    Ok(portals)
+}
+
+/// How many member instances this portal has (0 on an association).
+pub async fn member_count(state: &AppState) -> AppResult<usize> {
+    Ok(match portal::actor(state).await? {
+        Some(p) => portal::instances(state, &p, follows::ACCEPTED).await?.len(),
+        None => 0,
+    })
+}

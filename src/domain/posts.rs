@@ -1,0 +1,944 @@
+//! Posts: writing (Markdown, mentions, hashtags, content warnings, titles for
+//! articles), editing with history, deleting, who may see what, threads, and
+//! storing posts that arrive from other servers.
+
+use crate::db::queries::notifications::About;
+use crate::{
+    app::AppState,
+    db::{
+        TransactionTrait,
+        entities::{actors, status_edits, statuses},
+        ids, queries,
+    },
+    domain::{
+        events::Event,
+        groups, notifications,
+        text::{self, MentionTarget},
+        validate,
+    },
+    error::{AppError, AppResult},
+    federation::protocol::PUBLIC,
+    msg,
+};
+use sea_orm::{ActiveValue::Set, ConnectionTrait, IntoActiveModel};
+use serde_json::{Value, json};
+use std::collections::{HashMap, HashSet};
+
+pub const MAX_CHARS: usize = 5000;
+pub const TITLE_MAX: usize = 300;
+pub const SPOILER_MAX: usize = 500;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Visibility {
+    Public,
+    Unlisted,
+    Private,
+    Direct,
+}
+
+impl Visibility {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Public => "public",
+            Self::Unlisted => "unlisted",
+            Self::Private => "private",
+            Self::Direct => "direct",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s.trim().to_lowercase().as_str() {
+            "public" => Some(Self::Public),
+            "unlisted" => Some(Self::Unlisted),
+            "private" | "followers" => Some(Self::Private),
+            "direct" => Some(Self::Direct),
+            _ => None,
+        }
+    }
+
+    pub fn of(status: &statuses::Model) -> Self {
+        Self::parse(&status.visibility).unwrap_or(Self::Direct)
+    }
+
+    /// Visibility of a remote object from its addressing (Mastodon's rules).
+    pub fn from_addressing(to: &[String], cc: &[String], followers: Option<&str>) -> Self {
+        let public = |v: &[String]| v.iter().any(|a| crate::federation::protocol::is_public(a));
+        if public(to) {
+            Self::Public
+        } else if public(cc) {
+            Self::Unlisted
+        } else if followers.is_some_and(|f| to.iter().chain(cc).any(|a| a == f)) {
+            Self::Private
+        } else {
+            Self::Direct
+        }
+    }
+}
+
+/// What a member writes.
+#[derive(Debug, Clone)]
+pub struct Compose {
+    pub text: String,
+    /// A title makes the post an Article.
+    pub title: Option<String>,
+    pub spoiler_text: Option<String>,
+    pub sensitive: bool,
+    pub visibility: Visibility,
+    pub in_reply_to_id: Option<i64>,
+    pub language: Option<String>,
+    /// Uploads to attach, in order. `None` on an edit keeps the current
+    /// attachments (as Mastodon does); on a new post it means none.
+    pub media_ids: Option<Vec<i64>>,
+    pub poll: Option<crate::domain::polls::PollInput>,
+    /// Post in this group (local or remote). A reply always belongs to the
+    /// group of the thread it answers.
+    pub group_id: Option<i64>,
+}
+
+pub fn check_language(lang: Option<&str>) -> AppResult<Option<String>> {
+    let Some(l) = lang.map(str::trim).filter(|l| !l.is_empty()) else {
+        return Ok(None);
+    };
+    let l = l.to_lowercase();
+    let ok = (2..=3).contains(&l.split('-').next().unwrap_or("").len())
+        && l.len() <= 10
+        && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+    if ok {
+        Ok(Some(l))
+    } else {
+        Err(AppError::Unprocessable(msg!(
+            "error-language-code",
+            code = l
+        )))
+    }
+}
+
+struct Checked {
+    text: String,
+    title: Option<String>,
+    spoiler: String,
+    language: Option<String>,
+}
+
+fn check(input: &Compose) -> AppResult<Checked> {
+    let text = input.text.trim().to_string();
+    let title = validate::optional("title", input.title.as_deref(), TITLE_MAX)?;
+    if text.is_empty() && title.is_none() && input.media_ids.as_ref().is_none_or(Vec::is_empty) {
+        return Err(AppError::Unprocessable(msg!("error-post-empty")));
+    }
+    if text.chars().count() > MAX_CHARS {
+        return Err(validate::too_long("status", MAX_CHARS));
+    }
+    let spoiler = validate::optional("spoiler_text", input.spoiler_text.as_deref(), SPOILER_MAX)?
+        .unwrap_or_default();
+    Ok(Checked {
+        text,
+        title,
+        spoiler,
+        language: check_language(input.language.as_deref())?,
+    })
+}
+
+/// `to` and `cc` of a post in a group (FEP-1b12): the group is addressed.
+/// A members-only group's posts go to its members (its followers) only.
+pub fn group_addressing(
+    group: &groups::Group,
+    followers: Option<&str>,
+    mentioned: &[String],
+) -> Value {
+    if group.members_only() {
+        json!({
+            "to": [group.actor.followers_url.clone().unwrap_or_else(|| group.actor.ap_id.clone())],
+            "cc": [group.actor.ap_id],
+        })
+    } else {
+        let cc: Vec<String> = followers
+            .map(str::to_string)
+            .into_iter()
+            .chain(mentioned.iter().cloned())
+            .collect();
+        json!({ "to": [PUBLIC, group.actor.ap_id], "cc": cc })
+    }
+}
+
+/// The visibility a post in this group has.
+pub fn group_visibility(group: &groups::Group) -> Visibility {
+    if group.members_only() {
+        Visibility::Private
+    } else {
+        Visibility::Public
+    }
+}
+
+/// `to` and `cc` of one of our posts.
+pub fn addressing(visibility: Visibility, followers: Option<&str>, mentioned: &[String]) -> Value {
+    let followers: Vec<String> = followers.map(|f| vec![f.to_string()]).unwrap_or_default();
+    let (to, cc): (Vec<String>, Vec<String>) = match visibility {
+        Visibility::Public => (
+            vec![PUBLIC.into()],
+            [followers, mentioned.to_vec()].concat(),
+        ),
+        Visibility::Unlisted => (
+            followers,
+            [vec![PUBLIC.to_string()], mentioned.to_vec()].concat(),
+        ),
+        Visibility::Private => (followers, mentioned.to_vec()),
+        Visibility::Direct => (mentioned.to_vec(), Vec::new()),
+    };
+    json!({ "to": to, "cc": cc })
+}
+
+pub fn addressed(status: &statuses::Model) -> (Vec<String>, Vec<String>) {
+    let list = |k: &str| -> Vec<String> {
+        status
+            .addressing
+            .get(k)
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    (list("to"), list("cc"))
+}
+
+fn mention_targets(mentions: &[actors::Model]) -> Vec<MentionTarget<'_>> {
+    mentions
+        .iter()
+        .map(|m| MentionTarget {
+            username: &m.username,
+            domain: &m.domain,
+            local: m.local,
+            url: m.url.as_deref().unwrap_or(&m.ap_id),
+        })
+        .collect()
+}
+
+/// Publish a post (or reply) by a local actor. `mentions` are the accounts
+/// named in the text, already resolved (remote ones through WebFinger).
+pub async fn create(
+    state: &AppState,
+    author: &actors::Model,
+    input: Compose,
+    mut mentions: Vec<actors::Model>,
+) -> AppResult<(statuses::Model, Vec<Event>)> {
+    let c = check(&input)?;
+    let account_id = author.account_id.ok_or_else(AppError::forbidden)?;
+    let media = crate::domain::media::for_post(
+        state,
+        account_id,
+        input.media_ids.as_deref().unwrap_or_default(),
+        None,
+    )
+    .await?;
+    let poll = match &input.poll {
+        Some(p) => Some((crate::domain::polls::check(p)?, p.multiple)),
+        None => None,
+    };
+    let parent = match input.in_reply_to_id {
+        Some(id) => {
+            let p = queries::statuses::by_id(&state.db, id)
+                .await?
+                .ok_or_else(AppError::not_found)?;
+            if p.deleted_at.is_some()
+                || p.reblog_of_id.is_some()
+                || !can_view(state, Some(author), &p).await?
+            {
+                return Err(AppError::not_found());
+            }
+            Some(p)
+        }
+        None => None,
+    };
+    let group = match (parent.as_ref().and_then(|p| p.group_id), input.group_id) {
+        (Some(g), _) | (None, Some(g)) => Some(
+            groups::load(&state.db, g)
+                .await?
+                .ok_or_else(AppError::not_found)?,
+        ),
+        (None, None) => None,
+    };
+    if let Some(g) = &group {
+        let root = match &parent {
+            Some(p) => Some(groups::thread_root(&state.db, p).await?),
+            None => None,
+        };
+        groups::check_post(&state.db, g, author, root.as_ref()).await?;
+    }
+    // The author of the post replied to always hears about the reply.
+    if let Some(p) = &parent
+        && p.actor_id != author.id
+        && !mentions.iter().any(|m| m.id == p.actor_id)
+        && let Some(a) = queries::actors::by_id(&state.db, p.actor_id).await?
+    {
+        mentions.push(a);
+    }
+    mentions.retain(|m| m.id != author.id && m.deleted_at.is_none());
+    // What is said in a members-only group stays there: no one else is told.
+    if let Some(g) = group.as_ref().filter(|g| g.members_only()) {
+        let mut kept = Vec::new();
+        for m in mentions {
+            if groups::is_member(&state.db, g, m.id).await? {
+                kept.push(m);
+            }
+        }
+        mentions = kept;
+    }
+    let visibility = group
+        .as_ref()
+        .map(group_visibility)
+        .unwrap_or(input.visibility);
+    let rendered = text::render_post(&c.text, state.urls.base(), &mention_targets(&mentions));
+    let id = ids::next_id();
+    let ap_id = format!("{}/statuses/{id}", author.ap_id);
+    let now = chrono::Utc::now();
+    let mentioned_ids: Vec<String> = mentions.iter().map(|m| m.ap_id.clone()).collect();
+    let context = parent
+        .as_ref()
+        .map(|p| p.context.clone().unwrap_or_else(|| p.ap_id.clone()))
+        .unwrap_or_else(|| format!("{}/contexts/{id}", state.urls.base()));
+    let model = statuses::ActiveModel {
+        id: Set(id),
+        ap_id: Set(ap_id),
+        url: Set(Some(format!(
+            "{}/@{}/{id}",
+            state.urls.base(),
+            author.username
+        ))),
+        actor_id: Set(author.id),
+        kind: Set(if poll.is_some() {
+            "Question"
+        } else if c.title.is_some() {
+            "Article"
+        } else {
+            "Note"
+        }
+        .into()),
+        title: Set(c.title.clone()),
+        content: Set(rendered.html.clone()),
+        source: Set(Some(c.text.clone())),
+        spoiler_text: Set(c.spoiler.clone()),
+        sensitive: Set(input.sensitive || !c.spoiler.is_empty()),
+        language: Set(c.language.clone()),
+        visibility: Set(visibility.as_str().into()),
+        in_reply_to_id: Set(parent.as_ref().map(|p| p.id)),
+        in_reply_to_ap_id: Set(parent.as_ref().map(|p| p.ap_id.clone())),
+        in_reply_to_actor_id: Set(parent.as_ref().map(|p| p.actor_id)),
+        context: Set(Some(context)),
+        reblog_of_id: Set(None),
+        addressing: Set(match &group {
+            Some(g) => group_addressing(g, author.followers_url.as_deref(), &mentioned_ids),
+            None => addressing(visibility, author.followers_url.as_deref(), &mentioned_ids),
+        }),
+        local: Set(true),
+        replies_count: Set(0),
+        reblogs_count: Set(0),
+        favourites_count: Set(0),
+        published: Set(now),
+        edited_at: Set(None),
+        created_at: Set(now),
+        deleted_at: Set(None),
+        group_id: Set(group.as_ref().map(groups::Group::id)),
+        locked: Set(false),
+    };
+    let txn = state.db.begin().await?;
+    let status = queries::statuses::insert(&txn, model).await?;
+    record_version(&txn, &status).await?;
+    queries::media::attach(
+        &txn,
+        status.id,
+        &media.iter().map(|m| m.id).collect::<Vec<_>>(),
+    )
+    .await?;
+    if let Some(((options, expires_at), multiple)) = poll {
+        crate::domain::polls::create(&txn, status.id, options, Some(expires_at), multiple).await?;
+    }
+    queries::statuses::add_mentions(
+        &txn,
+        status.id,
+        &mentions.iter().map(|m| m.id).collect::<Vec<_>>(),
+    )
+    .await?;
+    queries::statuses::set_tags(&txn, status.id, &rendered.hashtags).await?;
+    crate::domain::search::index_post(&txn, &status, author, &rendered.hashtags).await?;
+    if let Some(p) = &parent {
+        queries::statuses::adjust_counter(&txn, p.id, statuses::Column::RepliesCount, 1).await?;
+    }
+    for m in &mentions {
+        notifications::notify(&txn, m, "mention", author.id, Some(status.id)).await?;
+    }
+    txn.commit().await?;
+    Ok((status.clone(), vec![Event::PostCreated(status.id)]))
+}
+
+async fn record_version(db: &impl ConnectionTrait, s: &statuses::Model) -> AppResult<()> {
+    queries::statuses::add_edit(
+        db,
+        status_edits::ActiveModel {
+            id: Set(ids::next_id()),
+            status_id: Set(s.id),
+            title: Set(s.title.clone()),
+            content: Set(s.content.clone()),
+            spoiler_text: Set(s.spoiler_text.clone()),
+            sensitive: Set(s.sensitive),
+            created_at: Set(s.edited_at.unwrap_or(s.published)),
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// Change a post's text, title, warning or language; visibility and the
+/// thread it belongs to stay. Every version is kept.
+pub async fn edit(
+    state: &AppState,
+    author: &actors::Model,
+    status_id: i64,
+    mut input: Compose,
+    mut mentions: Vec<actors::Model>,
+) -> AppResult<(statuses::Model, Vec<Event>)> {
+    let status = queries::statuses::by_id(&state.db, status_id)
+        .await?
+        .filter(|s| s.deleted_at.is_none() && s.reblog_of_id.is_none())
+        .ok_or_else(AppError::not_found)?;
+    if status.actor_id != author.id {
+        return Err(AppError::forbidden());
+    }
+    if input.media_ids.is_none() {
+        let current = queries::media::of_statuses(&state.db, &[status.id]).await?;
+        input.media_ids = Some(current.iter().map(|m| m.id).collect());
+    }
+    let c = check(&input)?;
+    let account_id = author.account_id.ok_or_else(AppError::forbidden)?;
+    let media = crate::domain::media::for_post(
+        state,
+        account_id,
+        input.media_ids.as_deref().unwrap_or_default(),
+        Some(status.id),
+    )
+    .await?;
+    let old_mentions = queries::statuses::mentioned_actor_ids(&state.db, status.id).await?;
+    // Keep everyone who was addressed: an edit cannot take a post back.
+    for id in &old_mentions {
+        if !mentions.iter().any(|m| m.id == *id)
+            && let Some(a) = queries::actors::by_id(&state.db, *id).await?
+        {
+            mentions.push(a);
+        }
+    }
+    mentions.retain(|m| m.id != author.id);
+    let group = match status.group_id {
+        Some(g) => groups::load(&state.db, g).await?,
+        None => None,
+    };
+    if let Some(g) = group.as_ref().filter(|g| g.members_only()) {
+        let mut kept = Vec::new();
+        for m in mentions {
+            if groups::is_member(&state.db, g, m.id).await? {
+                kept.push(m);
+            }
+        }
+        mentions = kept;
+    }
+    let rendered = text::render_post(&c.text, state.urls.base(), &mention_targets(&mentions));
+    let now = chrono::Utc::now();
+    let mentioned_ids: Vec<String> = mentions.iter().map(|m| m.ap_id.clone()).collect();
+    let txn = state.db.begin().await?;
+    let mut a = status.clone().into_active_model();
+    a.title = Set(c.title.clone());
+    if status.kind != "Question" {
+        a.kind = Set(if c.title.is_some() { "Article" } else { "Note" }.into());
+    }
+    a.content = Set(rendered.html);
+    a.source = Set(Some(c.text));
+    a.spoiler_text = Set(c.spoiler.clone());
+    a.sensitive = Set(input.sensitive || !c.spoiler.is_empty());
+    a.language = Set(c.language);
+    a.addressing = Set(match &group {
+        Some(g) => group_addressing(g, author.followers_url.as_deref(), &mentioned_ids),
+        None => addressing(
+            Visibility::of(&status),
+            author.followers_url.as_deref(),
+            &mentioned_ids,
+        ),
+    });
+    a.edited_at = Set(Some(now));
+    let updated = queries::statuses::update(&txn, a).await?;
+    record_version(&txn, &updated).await?;
+    queries::media::attach(
+        &txn,
+        updated.id,
+        &media.iter().map(|m| m.id).collect::<Vec<_>>(),
+    )
+    .await?;
+    queries::statuses::add_mentions(
+        &txn,
+        updated.id,
+        &mentions.iter().map(|m| m.id).collect::<Vec<_>>(),
+    )
+    .await?;
+    queries::statuses::set_tags(&txn, updated.id, &rendered.hashtags).await?;
+    crate::domain::search::index_post(&txn, &updated, author, &rendered.hashtags).await?;
+    for m in mentions.iter().filter(|m| !old_mentions.contains(&m.id)) {
+        notifications::notify(&txn, m, "mention", author.id, Some(updated.id)).await?;
+    }
+    notify_boosters_of_edit(state, &txn, &updated).await?;
+    txn.commit().await?;
+    Ok((updated.clone(), vec![Event::PostUpdated(updated.id)]))
+}
+
+/// People who boosted a post hear when it changes, as on Mastodon.
+async fn notify_boosters_of_edit(
+    state: &AppState,
+    db: &impl ConnectionTrait,
+    s: &statuses::Model,
+) -> AppResult<()> {
+    let boosts = queries::statuses::reblogs_of(
+        db,
+        s.id,
+        queries::Page {
+            limit: 200,
+            ..Default::default()
+        },
+    )
+    .await?;
+    let _ = state;
+    for b in boosts {
+        notifications::notify_id(db, b.actor_id, "update", s.actor_id, Some(s.id)).await?;
+    }
+    Ok(())
+}
+
+/// Delete a post: its author, or staff moderating their instance. The row
+/// stays as a tombstone (410 Gone) so the deletion can be told to others.
+pub async fn delete(
+    state: &AppState,
+    actor: &actors::Model,
+    is_staff: bool,
+    status_id: i64,
+) -> AppResult<(statuses::Model, Vec<Event>)> {
+    let status = queries::statuses::by_id(&state.db, status_id)
+        .await?
+        .filter(|s| s.deleted_at.is_none())
+        .ok_or_else(AppError::not_found)?;
+    if status.actor_id != actor.id && !is_staff {
+        return Err(AppError::forbidden());
+    }
+    let removed = tombstone(state, &status).await?;
+    let events = if status.local {
+        if status.reblog_of_id.is_some() {
+            vec![Event::Unboosted(status.id)]
+        } else {
+            vec![Event::PostDeleted(status.id)]
+        }
+    } else {
+        Vec::new()
+    };
+    Ok((removed, events))
+}
+
+/// Make a post a tombstone and undo its effects on counters and notifications.
+pub async fn tombstone(state: &AppState, status: &statuses::Model) -> AppResult<statuses::Model> {
+    let now = chrono::Utc::now();
+    let txn = state.db.begin().await?;
+    let mut a = status.clone().into_active_model();
+    a.deleted_at = Set(Some(now));
+    a.content = Set(String::new());
+    a.source = Set(None);
+    a.title = Set(None);
+    let removed = queries::statuses::update(&txn, a).await?;
+    crate::domain::search::unindex_post(&txn, status.id).await?;
+    // A deleted event leaves the calendars (its participants with it).
+    queries::calendar::delete(&txn, status.id).await?;
+    if let Some(parent) = status.in_reply_to_id {
+        queries::statuses::adjust_counter(&txn, parent, statuses::Column::RepliesCount, -1).await?;
+    }
+    if let Some(orig) = status.reblog_of_id {
+        queries::statuses::adjust_counter(&txn, orig, statuses::Column::ReblogsCount, -1).await?;
+        queries::notifications::delete_about(
+            &txn,
+            About {
+                kind: Some("reblog"),
+                from: Some(status.actor_id),
+                status: Some(orig),
+                ..About::default()
+            },
+        )
+        .await?;
+    }
+    queries::notifications::delete_about(
+        &txn,
+        About {
+            status: Some(status.id),
+            ..About::default()
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(removed)
+}
+
+/// Accounts that follow `author` (accepted).
+async fn follows(state: &AppState, viewer: i64, author: i64) -> AppResult<bool> {
+    Ok(queries::follows::get(&state.db, viewer, author)
+        .await?
+        .is_some_and(|f| f.state == "accepted"))
+}
+
+/// May `viewer` (None: anonymous) see this post?
+pub async fn can_view(
+    state: &AppState,
+    viewer: Option<&actors::Model>,
+    s: &statuses::Model,
+) -> AppResult<bool> {
+    if s.deleted_at.is_some() {
+        return Ok(false);
+    }
+    if let Some(v) = viewer {
+        if v.id == s.actor_id {
+            return Ok(true);
+        }
+        if queries::relations::block(&state.db, s.actor_id, v.id)
+            .await?
+            .is_some()
+        {
+            return Ok(false);
+        }
+    }
+    // A members-only group's posts are for its members, whoever they mention.
+    if let Some(gid) = s.group_id
+        && let Some(g) = groups::load(&state.db, gid).await?
+        && g.members_only()
+    {
+        return groups::may_read(&state.db, &g, viewer).await;
+    }
+    match Visibility::of(s) {
+        Visibility::Public | Visibility::Unlisted => Ok(true),
+        Visibility::Private => match viewer {
+            Some(v) => Ok(follows(state, v.id, s.actor_id).await?
+                || queries::statuses::is_mentioned(&state.db, s.id, v.id).await?),
+            None => Ok(false),
+        },
+        Visibility::Direct => match viewer {
+            Some(v) => Ok(queries::statuses::is_mentioned(&state.db, s.id, v.id).await?),
+            None => Ok(false),
+        },
+    }
+}
+
+/// Load a post the viewer may see, or 404 (never 403: Mastodon does not
+/// reveal that a private post exists).
+pub async fn visible(
+    state: &AppState,
+    viewer: Option<&actors::Model>,
+    id: i64,
+) -> AppResult<statuses::Model> {
+    let s = queries::statuses::by_id(&state.db, id)
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    if can_view(state, viewer, &s).await? {
+        Ok(s)
+    } else {
+        Err(AppError::not_found())
+    }
+}
+
+/// Ancestors (root first) and descendants (depth-first, in thread order).
+pub async fn thread(
+    state: &AppState,
+    viewer: Option<&actors::Model>,
+    s: &statuses::Model,
+) -> AppResult<(Vec<statuses::Model>, Vec<statuses::Model>)> {
+    let mut ancestors = Vec::new();
+    let mut seen = HashSet::from([s.id]);
+    let mut parent = s.in_reply_to_id;
+    while let Some(pid) = parent {
+        if !seen.insert(pid) || ancestors.len() >= 200 {
+            break;
+        }
+        match queries::statuses::by_id(&state.db, pid).await? {
+            Some(p) => {
+                parent = p.in_reply_to_id;
+                if can_view(state, viewer, &p).await? {
+                    ancestors.push(p);
+                }
+            }
+            None => break,
+        }
+    }
+    ancestors.reverse();
+
+    let mut children: HashMap<i64, Vec<statuses::Model>> = HashMap::new();
+    let mut frontier = vec![s.id];
+    let mut total = 0;
+    while !frontier.is_empty() && total < 2000 {
+        let replies = queries::statuses::replies_to(&state.db, &frontier).await?;
+        frontier = Vec::new();
+        for r in replies {
+            if seen.insert(r.id) {
+                frontier.push(r.id);
+                total += 1;
+                if let Some(p) = r.in_reply_to_id {
+                    children.entry(p).or_default().push(r);
+                }
+            }
+        }
+    }
+    let mut descendants = Vec::new();
+    let mut stack: Vec<statuses::Model> = children
+        .remove(&s.id)
+        .unwrap_or_default()
+        .into_iter()
+        .rev()
+        .collect();
+    while let Some(next) = stack.pop() {
+        let id = next.id;
+        if can_view(state, viewer, &next).await? {
+            descendants.push(next);
+            if let Some(kids) = children.remove(&id) {
+                stack.extend(kids.into_iter().rev());
+            }
+        }
+    }
+    Ok((ancestors, descendants))
+}
+
+pub async fn history(state: &AppState, s: &statuses::Model) -> AppResult<Vec<status_edits::Model>> {
+    Ok(queries::statuses::edits(&state.db, s.id).await?)
+}
+
+/// A post from another server, parsed and checked by the federation layer.
+#[derive(Debug, Clone)]
+pub struct RemotePost {
+    pub ap_id: String,
+    pub url: Option<String>,
+    pub author: actors::Model,
+    pub kind: String,
+    pub title: Option<String>,
+    /// Already sanitised.
+    pub content: String,
+    pub spoiler_text: String,
+    pub sensitive: bool,
+    pub language: Option<String>,
+    pub visibility: Visibility,
+    pub in_reply_to_ap_id: Option<String>,
+    pub in_reply_to: Option<statuses::Model>,
+    pub context: Option<String>,
+    pub addressing: Value,
+    pub mentions: Vec<actors::Model>,
+    pub hashtags: Vec<String>,
+    /// The group it was posted in, as the federation layer found it.
+    pub group_id: Option<i64>,
+    pub published: chrono::DateTime<chrono::Utc>,
+    pub updated: Option<chrono::DateTime<chrono::Utc>>,
+    pub attachments: Vec<RemoteAttachment>,
+    pub poll: Option<RemotePoll>,
+}
+
+/// A file attached to a remote post; it stays at its origin.
+#[derive(Debug, Clone)]
+pub struct RemoteAttachment {
+    pub url: String,
+    pub media_type: String,
+    pub description: Option<String>,
+    pub width: Option<i32>,
+    pub height: Option<i32>,
+    pub focus: Option<(f64, f64)>,
+    pub blurhash: Option<String>,
+}
+
+/// The poll of a remote Question.
+#[derive(Debug, Clone)]
+pub struct RemotePoll {
+    pub options: Vec<String>,
+    pub counts: Vec<u64>,
+    pub multiple: bool,
+    pub expires_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub closed_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub voters: Option<i32>,
+}
+
+/// Store a remote post, or apply an edit to one we have. Returns the row.
+pub async fn upsert_remote(state: &AppState, p: RemotePost) -> AppResult<statuses::Model> {
+    let now = chrono::Utc::now();
+    let existing = queries::statuses::by_ap_id(&state.db, &p.ap_id).await?;
+    if let Some(e) = &existing {
+        if e.actor_id != p.author.id {
+            return Err(AppError::forbidden());
+        }
+        if e.deleted_at.is_some() {
+            return Ok(e.clone());
+        }
+        // A poll's tallies change without the post changing.
+        if let Some(poll) = &p.poll {
+            crate::domain::polls::upsert_remote(state, e.id, poll).await?;
+        }
+        let changed = e.content != p.content
+            || e.title != p.title
+            || e.spoiler_text != p.spoiler_text
+            || e.sensitive != p.sensitive;
+        if !changed {
+            return Ok(e.clone());
+        }
+    }
+    let mention_ids: Vec<i64> = p.mentions.iter().map(|m| m.id).collect();
+    let txn = state.db.begin().await?;
+    let status = match existing {
+        Some(e) => {
+            let old_mentions = queries::statuses::mentioned_actor_ids(&txn, e.id).await?;
+            let mut a = e.into_active_model();
+            a.title = Set(p.title.clone());
+            a.content = Set(p.content.clone());
+            a.spoiler_text = Set(p.spoiler_text.clone());
+            a.sensitive = Set(p.sensitive);
+            a.language = Set(p.language.clone());
+            a.edited_at = Set(Some(p.updated.unwrap_or(now)));
+            let s = queries::statuses::update(&txn, a).await?;
+            record_version(&txn, &s).await?;
+            queries::statuses::add_mentions(&txn, s.id, &mention_ids).await?;
+            for m in p.mentions.iter().filter(|m| !old_mentions.contains(&m.id)) {
+                notifications::notify(&txn, m, "mention", p.author.id, Some(s.id)).await?;
+            }
+            notify_boosters_of_edit(state, &txn, &s).await?;
+            s
+        }
+        None => {
+            let published = p.published.min(now);
+            let s = queries::statuses::insert(
+                &txn,
+                statuses::ActiveModel {
+                    id: Set(ids::at(published)),
+                    ap_id: Set(p.ap_id.clone()),
+                    url: Set(p.url.clone()),
+                    actor_id: Set(p.author.id),
+                    kind: Set(p.kind.clone()),
+                    title: Set(p.title.clone()),
+                    content: Set(p.content.clone()),
+                    source: Set(None),
+                    spoiler_text: Set(p.spoiler_text.clone()),
+                    sensitive: Set(p.sensitive),
+                    language: Set(p.language.clone()),
+                    visibility: Set(p.visibility.as_str().into()),
+                    in_reply_to_id: Set(p.in_reply_to.as_ref().map(|r| r.id)),
+                    in_reply_to_ap_id: Set(p.in_reply_to_ap_id.clone()),
+                    in_reply_to_actor_id: Set(p.in_reply_to.as_ref().map(|r| r.actor_id)),
+                    context: Set(p
+                        .context
+                        .clone()
+                        .or_else(|| p.in_reply_to.as_ref().and_then(|r| r.context.clone()))),
+                    reblog_of_id: Set(None),
+                    addressing: Set(p.addressing.clone()),
+                    local: Set(false),
+                    replies_count: Set(0),
+                    reblogs_count: Set(0),
+                    favourites_count: Set(0),
+                    published: Set(published),
+                    edited_at: Set(p.updated.filter(|u| *u > published)),
+                    created_at: Set(now),
+                    deleted_at: Set(None),
+                    group_id: Set(p
+                        .group_id
+                        .or_else(|| p.in_reply_to.as_ref().and_then(|r| r.group_id))),
+                    locked: Set(false),
+                },
+            )
+            .await?;
+            record_version(&txn, &s).await?;
+            queries::statuses::add_mentions(&txn, s.id, &mention_ids).await?;
+            if let Some(parent) = &p.in_reply_to {
+                queries::statuses::adjust_counter(
+                    &txn,
+                    parent.id,
+                    statuses::Column::RepliesCount,
+                    1,
+                )
+                .await?;
+                // The author of the parent hears about the reply even when not named.
+                if parent.actor_id != p.author.id && !mention_ids.contains(&parent.actor_id) {
+                    notifications::notify_id(
+                        &txn,
+                        parent.actor_id,
+                        "mention",
+                        p.author.id,
+                        Some(s.id),
+                    )
+                    .await?;
+                }
+            }
+            for m in &p.mentions {
+                notifications::notify(&txn, m, "mention", p.author.id, Some(s.id)).await?;
+            }
+            // Replies that arrived before their parent now join the thread.
+            for orphan in queries::statuses::orphans_of(&txn, &s.ap_id).await? {
+                let mut o = orphan.into_active_model();
+                o.in_reply_to_id = Set(Some(s.id));
+                o.in_reply_to_actor_id = Set(Some(s.actor_id));
+                if o.context.as_ref().is_none() {
+                    o.context = Set(s.context.clone());
+                }
+                queries::statuses::update(&txn, o).await?;
+                queries::statuses::adjust_counter(&txn, s.id, statuses::Column::RepliesCount, 1)
+                    .await?;
+            }
+            s
+        }
+    };
+    queries::statuses::set_tags(&txn, status.id, &p.hashtags).await?;
+    crate::domain::search::index_post(&txn, &status, &p.author, &p.hashtags).await?;
+    queries::media::replace_remote(
+        &txn,
+        status.id,
+        remote_media_rows(status.id, &p.attachments),
+    )
+    .await?;
+    txn.commit().await?;
+    if let Some(poll) = &p.poll {
+        crate::domain::polls::upsert_remote(state, status.id, poll).await?;
+    }
+    Ok(status)
+}
+
+fn remote_media_rows(
+    status_id: i64,
+    list: &[RemoteAttachment],
+) -> Vec<crate::db::entities::media::ActiveModel> {
+    list.iter()
+        .take(crate::domain::media::MAX_ATTACHMENTS)
+        .enumerate()
+        .map(|(pos, a)| crate::db::entities::media::ActiveModel {
+            id: Set(ids::next_id()),
+            account_id: Set(None),
+            storage_key: Set(String::new()),
+            content_type: Set(a.media_type.clone()),
+            size: Set(0),
+            description: Set(a.description.clone()),
+            focus_x: Set(a.focus.map(|f| f.0)),
+            focus_y: Set(a.focus.map(|f| f.1)),
+            width: Set(a.width),
+            height: Set(a.height),
+            remote_url: Set(Some(a.url.clone())),
+            created_at: Set(chrono::Utc::now()),
+            status_id: Set(Some(status_id)),
+            position: Set(pos as i32),
+            kind: Set(crate::domain::media::kind_of(&a.media_type).to_string()),
+            blurhash: Set(a.blurhash.clone()),
+        })
+        .collect()
+}
+
+/// A remote actor deleted one of their posts.
+pub async fn receive_delete(state: &AppState, actor: &actors::Model, ap_id: &str) -> AppResult<()> {
+    let Some(s) = queries::statuses::by_ap_id(&state.db, ap_id).await? else {
+        return Ok(());
+    };
+    if s.actor_id != actor.id {
+        return Err(AppError::forbidden());
+    }
+    if s.deleted_at.is_none() {
+        tombstone(state, &s).await?;
+    }
+    Ok(())
+}

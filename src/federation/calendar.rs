@@ -1,0 +1,360 @@
+//! Events in ActivityPub, compatible with Mobilizon and FEP-8a8e: the
+//! fields of our `Event` objects (times, zone, Place with PostalAddress,
+//! join mode, capacity, participant count, online link), reading them from
+//! other servers' objects, the RSVP activities we send (Join,
+//! TentativeAccept, Leave; Accept or Reject of someone's Join) and the ones
+//! we receive (Join, Leave, Accept / TentativeAccept / Reject of an Event).
+
+use crate::{
+    app::AppState,
+    db::{entities::statuses, ids, queries},
+    domain::{
+        calendar::{self, EventStatus, JoinMode, Rsvp, remote::RemoteEvent},
+        events::Event,
+    },
+    error::{AppError, AppResult},
+    federation::{
+        error::FedError,
+        objects::Note,
+        protocol::{id_of, type_of},
+        publish,
+    },
+};
+use activitypub_federation::config::Data;
+use serde_json::{Map, Value, json};
+
+/// The event fields of one of our Event posts, and its one-line summary
+/// (Mastodon shows `name`, `summary` and `url` of an Event, not `content`).
+pub async fn event_fields(
+    state: &AppState,
+    s: &statuses::Model,
+) -> Result<Option<(Map<String, Value>, String)>, FedError> {
+    let Some(e) = queries::calendar::by_id(&state.db, s.id).await? else {
+        return Ok(None);
+    };
+    let tz = calendar::time::zone_or_utc(&e.timezone);
+    let mut m = Map::new();
+    m.insert(
+        "startTime".into(),
+        json!(calendar::time::with_offset(e.starts_at, tz)),
+    );
+    m.insert("timezone".into(), json!(e.timezone));
+    if let Some(name) = &e.location_name {
+        let mut place = json!({ "type": "Place", "name": name });
+        if let Some(a) = &e.location_address {
+            place["address"] = json!({ "type": "PostalAddress", "streetAddress": a });
+        }
+        if let (Some(lat), Some(lon)) = (e.latitude, e.longitude) {
+            place["latitude"] = json!(lat);
+            place["longitude"] = json!(lon);
+        }
+        m.insert("location".into(), place);
+    }
+    m.insert("isOnline".into(), json!(e.online_url.is_some()));
+    m.insert(
+        "joinMode".into(),
+        json!(match JoinMode::of(&e) {
+            JoinMode::Free => "free",
+            JoinMode::Approval => "restricted",
+            JoinMode::Invitation => "invite",
+        }),
+    );
+    m.insert(
+        "maximumAttendeeCapacity".into(),
+        json!(e.capacity.unwrap_or(0)),
+    );
+    m.insert(
+        "remainingAttendeeCapacity".into(),
+        json!(calendar::remaining(&e)),
+    );
+    m.insert(
+        "participantCount".into(),
+        json!(calendar::participant_count(&e)),
+    );
+    m.insert(
+        "ical:status".into(),
+        json!(EventStatus::of(&e).as_str().to_uppercase()),
+    );
+    m.insert("anonymousParticipationEnabled".into(), json!(false));
+    m.insert("draft".into(), json!(false));
+    if let Some(l) = &e.language {
+        m.insert("inLanguage".into(), json!(l));
+    }
+    if let Some(poll) = e.poll_status_id
+        && let Some(p) = queries::statuses::by_id(&state.db, poll).await?
+    {
+        m.insert("staffroom:rsvpPoll".into(), json!(p.ap_id));
+    }
+    if let Some(u) = e
+        .online_url
+        .as_ref()
+        .filter(|_| !e.online_participants_only)
+    {
+        m.insert(
+            "attachment".into(),
+            json!([{ "type": "Link", "name": "Online", "mediaType": "text/html", "href": u }]),
+        );
+    }
+    Ok(Some((m, calendar::facts_text(&e))))
+}
+
+/// The `endTime` of one of our events (the Note field shared with polls).
+pub async fn end_time(
+    state: &AppState,
+    s: &statuses::Model,
+) -> Result<Option<chrono::DateTime<chrono::Utc>>, FedError> {
+    Ok(queries::calendar::by_id(&state.db, s.id)
+        .await?
+        .map(|e| e.ends_at))
+}
+
+fn time_of(v: Option<&Value>) -> Option<chrono::DateTime<chrono::Utc>> {
+    let s = v?.as_str()?;
+    chrono::DateTime::parse_from_rfc3339(s)
+        .ok()
+        .map(|t| t.with_timezone(&chrono::Utc))
+}
+
+fn text(v: Option<&Value>) -> Option<String> {
+    v.and_then(Value::as_str)
+        .map(|s| crate::domain::text::html_to_text(s).trim().to_string())
+        .filter(|s| !s.is_empty())
+}
+
+fn address_of(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => text(Some(v)).or_else(|| Some(s.clone())),
+        Value::Object(o) => {
+            let parts: Vec<String> = [
+                "streetAddress",
+                "postalCode",
+                "addressLocality",
+                "addressRegion",
+                "addressCountry",
+            ]
+            .iter()
+            .filter_map(|k| text(o.get(*k)))
+            .collect();
+            (!parts.is_empty()).then(|| parts.join(", "))
+        }
+        _ => None,
+    }
+}
+
+fn number(v: Option<&Value>) -> Option<f64> {
+    match v? {
+        Value::Number(n) => n.as_f64(),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+/// What an Event object from another server says about the event.
+pub fn parse(note: &Note) -> RemoteEvent {
+    let x = &note.extra;
+    let location = match x.get("location") {
+        Some(Value::Array(a)) => a.first().cloned(),
+        other => other.cloned(),
+    };
+    let (mut location_name, mut location_address, mut latitude, mut longitude) =
+        (None, None, None, None);
+    if let Some(l) = &location {
+        location_name = text(l.get("name")).or_else(|| text(Some(l)));
+        location_address = l.get("address").and_then(address_of);
+        latitude = number(l.get("latitude"));
+        longitude = number(l.get("longitude"));
+        if location_name.is_none() {
+            location_name = location_address.clone();
+        }
+    }
+    let online = x.get("isOnline").and_then(Value::as_bool).unwrap_or(false);
+    let online_url = note.attachment.iter().find_map(|a| {
+        (type_of(a).as_deref() == Some("Link"))
+            .then(|| a.get("href").and_then(crate::federation::protocol::url_of))
+            .flatten()
+            .map(|u| u.to_string())
+    });
+    let tags = note
+        .tag
+        .iter()
+        .filter(|t| type_of(t).as_deref() == Some("Hashtag"))
+        .filter_map(|t| t.get("name").and_then(Value::as_str))
+        .map(|n| n.trim_start_matches('#').to_lowercase())
+        .filter(|n| !n.is_empty() && n.chars().all(|c| c.is_alphanumeric() || c == '_'))
+        .collect();
+    let start_raw = x.get("startTime").and_then(Value::as_str).unwrap_or("");
+    RemoteEvent {
+        starts_at: time_of(x.get("startTime")),
+        ends_at: note.end_time,
+        timezone: x
+            .get("timezone")
+            .and_then(Value::as_str)
+            .map(str::to_string),
+        // A date alone (some servers send one for all-day events).
+        all_day: start_raw.len() == 10,
+        location_name,
+        location_address,
+        latitude,
+        longitude,
+        online_url: if online { online_url } else { None },
+        capacity: number(x.get("maximumAttendeeCapacity")).map(|c| c as i32),
+        join_mode: x
+            .get("joinMode")
+            .and_then(Value::as_str)
+            .map(str::to_string),
+        status: x
+            .get("ical:status")
+            .or_else(|| x.get("status"))
+            .and_then(Value::as_str)
+            .map(str::to_string),
+        participant_count: number(x.get("participantCount")).map(|c| c as i32),
+        tags,
+    }
+}
+
+/// Build and queue the RSVP activities of `calendar` domain events.
+pub async fn publish(state: &AppState, event: &Event) -> AppResult<()> {
+    match event {
+        Event::EventRsvp { participant_id } => {
+            let Some((p, e, me, organiser, object)) = load(state, *participant_id).await? else {
+                return Ok(());
+            };
+            let kind = match Rsvp::parse(&p.status) {
+                Some(Rsvp::Going | Rsvp::Pending) => "Join",
+                Some(Rsvp::Maybe) => "TentativeAccept",
+                _ => "Leave",
+            };
+            let mut activity = json!({
+                "id": p.ap_id.clone().unwrap_or_else(|| format!("{}#rsvp/{}", me.ap_id, ids::next_id())),
+                "type": kind,
+                "actor": me.ap_id,
+                "to": [organiser.ap_id],
+                "object": object,
+            });
+            if let Some(m) = &p.message {
+                activity["participationMessage"] = json!(m);
+            }
+            let _ = e;
+            let inboxes = publish::inbox_of_personal(&organiser);
+            publish::enqueue(state, &me, kind, Some(&object), activity, inboxes).await
+        }
+        Event::EventAnswered {
+            participant_id,
+            accepted,
+        } => {
+            let Some((p, _e, who, organiser, object)) = load(state, *participant_id).await? else {
+                return Ok(());
+            };
+            let kind = if *accepted { "Accept" } else { "Reject" };
+            let activity = json!({
+                "id": format!("{}#{}s/rsvp/{}", organiser.ap_id, kind.to_lowercase(), ids::next_id()),
+                "type": kind,
+                "actor": organiser.ap_id,
+                "to": [who.ap_id],
+                "object": {
+                    "id": p.ap_id,
+                    "type": "Join",
+                    "actor": who.ap_id,
+                    "object": object,
+                },
+            });
+            let inboxes = publish::inbox_of_personal(&who);
+            publish::enqueue(state, &organiser, kind, Some(&object), activity, inboxes).await
+        }
+        _ => Ok(()),
+    }
+}
+
+type Loaded = (
+    crate::db::entities::event_participants::Model,
+    crate::db::entities::calendar_events::Model,
+    crate::db::entities::actors::Model,
+    crate::db::entities::actors::Model,
+    String,
+);
+
+/// A participant, their event, themselves, the organiser and the event's id.
+async fn load(state: &AppState, participant_id: i64) -> AppResult<Option<Loaded>> {
+    let Some(p) = queries::calendar::participant_by_id(&state.db, participant_id).await? else {
+        return Ok(None);
+    };
+    let e = queries::calendar::by_id(&state.db, p.event_id)
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    let s = queries::statuses::by_id(&state.db, e.id)
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    let who = queries::actors::by_id(&state.db, p.actor_id)
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    let organiser = queries::actors::by_id(&state.db, e.organizer_id)
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    Ok(Some((p, e, who, organiser, s.ap_id)))
+}
+
+/// A local event behind an activity's object, if it is one.
+async fn local_event(
+    data: &Data<AppState>,
+    object: &Value,
+) -> Result<Option<crate::db::entities::calendar_events::Model>, FedError> {
+    let Some(id) = id_of(object) else {
+        return Ok(None);
+    };
+    let Some(s) = queries::statuses::by_ap_id(&data.db, id.as_str()).await? else {
+        return Ok(None);
+    };
+    if !s.local || s.kind != "Event" || s.deleted_at.is_some() {
+        return Ok(None);
+    }
+    Ok(queries::calendar::by_id(&data.db, s.id).await?)
+}
+
+/// Join, Leave, TentativeAccept, and Accept or Reject whose object is one
+/// of our events (an RSVP) or a Join we sent (the organiser's answer).
+/// Returns false when the activity is about something else.
+pub async fn receive(
+    data: &Data<AppState>,
+    actor: &crate::db::entities::actors::Model,
+    kind: &str,
+    activity: &Value,
+) -> Result<bool, FedError> {
+    let object = activity.get("object").cloned().unwrap_or(Value::Null);
+    let id = activity
+        .get("id")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
+    if matches!(kind, "Accept" | "Reject") && type_of(&object).as_deref() != Some("Event") {
+        let join_id = match &object {
+            Value::String(s) => Some(s.clone()),
+            other => other.get("id").and_then(Value::as_str).map(str::to_string),
+        };
+        if let Some(j) = join_id
+            && calendar::receive_answer(data, actor, &j, kind == "Accept").await?
+        {
+            return Ok(true);
+        }
+    }
+    let Some(e) = local_event(data, &object).await? else {
+        return Ok(false);
+    };
+    let choice = match kind {
+        "Join" | "Accept" => Rsvp::Going,
+        "TentativeAccept" => Rsvp::Maybe,
+        _ => Rsvp::NotGoing,
+    };
+    let note = activity
+        .get("participationMessage")
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    match calendar::receive(data, actor, &e, choice, &id, note).await {
+        Ok(events) => publish::publish(data, events).await,
+        Err(AppError::NotFound(_)) => return Err(FedError::NotFound("event".into())),
+        Err(AppError::Unprocessable(m) | AppError::Forbidden(m)) => {
+            tracing::debug!(error = %m, "RSVP refused");
+        }
+        Err(other) => return Err(other.into()),
+    }
+    Ok(true)
+}

@@ -1,0 +1,24 @@
+//! ActivityPub protocol: the URLs of every object we serve, actor keys,
+//! actors, objects and activities in both directions, the persistent inbox,
+//! publishing, and the persistent delivery queue. Protocol only: what is
+//! allowed is decided by the `domain` functions this module calls. Depends on
+//! `db`, `domain`, `config` and `app::AppState`; never on `http`.
+
+pub mod activities;
+pub mod actors;
+pub mod calendar;
+pub mod client;
+pub mod delivery;
+pub mod error;
+pub mod groups;
+pub mod inbox;
+pub mod keys;
+pub mod objects;
+pub mod portal;
+pub mod protocol;
+pub mod publish;
+pub mod resolve;
+pub mod resources;
+pub mod signatures;
+pub mod trust;
+pub mod urls;

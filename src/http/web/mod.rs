@@ -1,0 +1,698 @@
+//! Server-rendered pages that work without JavaScript: templates (minijinja,
+//! embedded in the binary), the per-request page context (who is signed in,
+//! which language, the CSRF token, a one-shot notice), cookies, and the page
+//! handlers in submodules.
+
+mod admin;
+mod auth;
+mod calendar;
+mod event_form;
+mod events;
+mod groups;
+mod oauth;
+mod posts;
+mod public;
+pub(crate) mod resources;
+mod settings;
+mod social;
+mod timelines;
+mod views;
+
+use crate::{
+    app::AppState,
+    domain::accounts::Member,
+    domain::auth::{constant_time_eq, random_token},
+    error::{AppError, AppResult},
+    http::extract::{Auth, cookie},
+    i18n::{self, Locale},
+};
+use axum::{
+    Router,
+    body::Body,
+    extract::{FromRequestParts, Request, State},
+    http::{HeaderValue, Method, StatusCode, header, request::Parts},
+    middleware::{self, Next},
+    response::{IntoResponse, Redirect, Response},
+    routing::get,
+};
+use minijinja::{Environment, Value, context, value::Kwargs};
+use std::borrow::Cow;
+
+pub const LOCALE_COOKIE: &str = "staffroom_locale";
+pub const CSRF_COOKIE: &str = "staffroom_csrf";
+pub const FLASH_COOKIE: &str = "staffroom_flash";
+pub const CSRF_FIELD: &str = "csrf_token";
+/// Sessions last this long in the browser (they also expire when idle).
+pub const SESSION_COOKIE_DAYS: i64 = 30;
+
+const TEMPLATES: &[(&str, &str)] = &[
+    ("base.html", include_str!("templates/base.html")),
+    ("macros.html", include_str!("templates/macros.html")),
+    ("error.html", include_str!("templates/error.html")),
+    ("message.html", include_str!("templates/message.html")),
+    ("landing.html", include_str!("templates/landing.html")),
+    ("about.html", include_str!("templates/about.html")),
+    ("signup.html", include_str!("templates/signup.html")),
+    ("login.html", include_str!("templates/login.html")),
+    (
+        "account_status.html",
+        include_str!("templates/account_status.html"),
+    ),
+    (
+        "reset_password.html",
+        include_str!("templates/reset_password.html"),
+    ),
+    ("profile.html", include_str!("templates/profile.html")),
+    (
+        "settings_profile.html",
+        include_str!("templates/settings_profile.html"),
+    ),
+    (
+        "settings_account.html",
+        include_str!("templates/settings_account.html"),
+    ),
+    (
+        "admin_accounts.html",
+        include_str!("templates/admin_accounts.html"),
+    ),
+    (
+        "admin_account.html",
+        include_str!("templates/admin_account.html"),
+    ),
+    (
+        "admin_invites.html",
+        include_str!("templates/admin_invites.html"),
+    ),
+    (
+        "admin_settings.html",
+        include_str!("templates/admin_settings.html"),
+    ),
+    ("admin_nav.html", include_str!("templates/admin_nav.html")),
+    (
+        "oauth_authorize.html",
+        include_str!("templates/oauth_authorize.html"),
+    ),
+    ("oauth_code.html", include_str!("templates/oauth_code.html")),
+    (
+        "settings_apps.html",
+        include_str!("templates/settings_apps.html"),
+    ),
+    (
+        "settings_nav.html",
+        include_str!("templates/settings_nav.html"),
+    ),
+    ("post.html", include_str!("templates/post.html")),
+    ("posts.html", include_str!("templates/posts.html")),
+    (
+        "compose_form.html",
+        include_str!("templates/compose_form.html"),
+    ),
+    ("timeline.html", include_str!("templates/timeline.html")),
+    ("compose.html", include_str!("templates/compose.html")),
+    ("thread.html", include_str!("templates/thread.html")),
+    ("edit.html", include_str!("templates/edit.html")),
+    ("history.html", include_str!("templates/history.html")),
+    (
+        "notifications.html",
+        include_str!("templates/notifications.html"),
+    ),
+    (
+        "follow_requests.html",
+        include_str!("templates/follow_requests.html"),
+    ),
+    ("search.html", include_str!("templates/search.html")),
+    (
+        "account_row.html",
+        include_str!("templates/account_row.html"),
+    ),
+    // Groups web UI.
+    ("groups.html", include_str!("templates/groups.html")),
+    ("group_new.html", include_str!("templates/group_new.html")),
+    ("group.html", include_str!("templates/group.html")),
+    ("group_form.html", include_str!("templates/group_form.html")),
+    (
+        "group_posts.html",
+        include_str!("templates/group_posts.html"),
+    ),
+    (
+        "group_empty.html",
+        include_str!("templates/group_empty.html"),
+    ),
+    (
+        "group_members.html",
+        include_str!("templates/group_members.html"),
+    ),
+    (
+        "group_subgroups.html",
+        include_str!("templates/group_subgroups.html"),
+    ),
+    (
+        "group_about.html",
+        include_str!("templates/group_about.html"),
+    ),
+    ("group_log.html", include_str!("templates/group_log.html")),
+    (
+        "group_moderation.html",
+        include_str!("templates/group_moderation.html"),
+    ),
+    ("group_card.html", include_str!("templates/group_card.html")),
+    ("events.html", include_str!("templates/events.html")),
+    ("event.html", include_str!("templates/event.html")),
+    ("event_form.html", include_str!("templates/event_form.html")),
+    (
+        "event_participants.html",
+        include_str!("templates/event_participants.html"),
+    ),
+    // Resources web UI.
+    ("resources.html", include_str!("templates/resources.html")),
+    ("resource.html", include_str!("templates/resource.html")),
+    (
+        "resource_form.html",
+        include_str!("templates/resource_form.html"),
+    ),
+    (
+        "resource_diff.html",
+        include_str!("templates/resource_diff.html"),
+    ),
+    (
+        "resource_card.html",
+        include_str!("templates/resource_card.html"),
+    ),
+    (
+        "group_resources.html",
+        include_str!("templates/group_resources.html"),
+    ),
+];
+
+const STYLESHEET: &str = include_str!("static/style.css");
+const DEFAULT_AVATAR: &[u8] = include_bytes!("static/avatar.png");
+const ICON_SVG: &str = include_str!("static/icon.svg");
+const DEFAULT_HEADER: &[u8] = include_bytes!("static/header.png");
+pub const DEFAULT_AVATAR_PATH: &str = "/static/avatar.png";
+pub const DEFAULT_HEADER_PATH: &str = "/static/header.png";
+
+/// The template environment.
+pub struct Web {
+    env: Environment<'static>,
+}
+
+fn translate(
+    state: &minijinja::State,
+    key: &str,
+    kwargs: Kwargs,
+) -> Result<String, minijinja::Error> {
+    let locale = state
+        .lookup("locale")
+        .and_then(|v| v.as_str().and_then(Locale::parse))
+        .unwrap_or(Locale::En);
+    let mut args = Vec::new();
+    for name in kwargs.args() {
+        let v: Value = kwargs.get(name)?;
+        args.push((Cow::Owned(name.to_string()), v.to_string()));
+    }
+    Ok(i18n::t(locale, key, &args))
+}
+
+impl Web {
+    pub fn new() -> anyhow::Result<Self> {
+        let mut env = Environment::new();
+        for (name, source) in TEMPLATES {
+            env.add_template(name, source)?;
+        }
+        env.add_function("t", translate);
+        Ok(Self { env })
+    }
+
+    pub fn render(&self, name: &str, ctx: Value) -> AppResult<String> {
+        self.env
+            .get_template(name)
+            .and_then(|t| t.render(ctx))
+            .map_err(|e| AppError::internal(anyhow::anyhow!("rendering {name}: {e:#}")))
+    }
+
+    /// A complete error page, for errors raised outside any page handler.
+    pub fn error_page(&self, locale: Locale, status: StatusCode, message: &str) -> String {
+        let ctx = context! {
+            locale => locale.code(),
+            locales => locales(),
+            status => status.as_u16(),
+            message => message,
+            instance_name => "",
+        };
+        self.render("error.html", ctx).unwrap_or_else(|_| {
+            format!(
+                "<!doctype html><title>{}</title><p>{}</p>",
+                status.as_u16(),
+                html_escape(message)
+            )
+        })
+    }
+}
+
+fn html_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+fn locales() -> Vec<Value> {
+    Locale::ALL
+        .iter()
+        .map(|l| context! { code => l.code(), name => l.native_name() })
+        .collect()
+}
+
+/// Build a Set-Cookie value: HttpOnly, SameSite=Lax, and `Secure` whenever
+/// the instance is served over https. Values are our own tokens and codes
+/// (URL-safe), so they need no quoting.
+pub fn set_cookie(
+    state: &AppState,
+    name: &'static str,
+    value: String,
+    max_age_days: Option<i64>,
+) -> HeaderValue {
+    let secure = if state.config.scheme() == "https" {
+        "; Secure"
+    } else {
+        ""
+    };
+    let max_age = max_age_days
+        .map(|d| format!("; Max-Age={}", d * 86_400))
+        .unwrap_or_default();
+    HeaderValue::from_str(&format!(
+        "{name}={value}; Path=/; HttpOnly; SameSite=Lax{secure}{max_age}"
+    ))
+    .unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+pub fn clear_cookie(state: &AppState, name: &'static str) -> HeaderValue {
+    let secure = if state.config.scheme() == "https" {
+        "; Secure"
+    } else {
+        ""
+    };
+    HeaderValue::from_str(&format!(
+        "{name}=; Path=/; HttpOnly; SameSite=Lax{secure}; Max-Age=0"
+    ))
+    .unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+/// Everything a page needs to know about the request.
+pub struct Ctx {
+    pub locale: Locale,
+    pub auth: Auth,
+    pub csrf: String,
+    new_csrf: bool,
+    flash: Option<String>,
+    pub path: String,
+    /// Path and query, to come back to after a form on this page.
+    pub here: String,
+    pub instance_name: String,
+    /// Unread notifications of an active member (shown in the navigation).
+    pub unread: u64,
+}
+
+impl Ctx {
+    pub fn member(&self) -> Option<&Member> {
+        match &self.auth {
+            Auth::Session { member, .. } => Some(member),
+            _ => None,
+        }
+    }
+
+    pub fn session_cookie(&self) -> Option<&str> {
+        match &self.auth {
+            Auth::Session { cookie, .. } => Some(cookie),
+            _ => None,
+        }
+    }
+
+    pub fn t(&self, key: &str) -> String {
+        i18n::t(self.locale, key, &[])
+    }
+
+    /// The signed-in member, when their account is active (only they may act).
+    pub fn active_member(&self) -> Option<&Member> {
+        self.member().filter(|m| m.is_active())
+    }
+
+    /// The public actor of the active member reading the page, if any.
+    pub fn viewer_actor(&self) -> Option<&crate::db::entities::actors::Model> {
+        self.active_member().map(|m| &m.actor)
+    }
+
+    fn common(&self) -> Value {
+        let viewer = self.member().map(|m| {
+            context! {
+                username => m.account.username.clone(),
+                display_name => if m.actor.display_name.is_empty() { m.account.username.clone() } else { m.actor.display_name.clone() },
+                is_staff => m.is_staff(),
+                is_admin => m.is_admin(),
+                is_active => m.is_active(),
+                status => m.account.status.clone(),
+            }
+        });
+        let flash = self
+            .flash
+            .as_deref()
+            .filter(|k| k.starts_with("flash-") && i18n::has_key(Locale::En, k))
+            .map(|k| i18n::t(self.locale, k, &[]));
+        context! {
+            locale => self.locale.code(),
+            locales => locales(),
+            viewer => viewer,
+            csrf => self.csrf.clone(),
+            flash => flash,
+            path => self.path.clone(),
+            here => self.here.clone(),
+            instance_name => self.instance_name.clone(),
+            unread => self.unread,
+        }
+    }
+
+    /// Render `template` with the page's own values merged over the common ones.
+    pub fn render(
+        &self,
+        state: &AppState,
+        status: StatusCode,
+        template: &str,
+        page: Value,
+    ) -> Response {
+        let ctx = context! { ..page, ..self.common() };
+        match state.web.render(template, ctx) {
+            Ok(html) => {
+                let mut res = (
+                    status,
+                    [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+                    html,
+                )
+                    .into_response();
+                self.attach_cookies(state, &mut res);
+                res
+            }
+            Err(e) => e.into_response(),
+        }
+    }
+
+    /// A page showing one message (and an optional link).
+    pub fn message(
+        &self,
+        state: &AppState,
+        status: StatusCode,
+        title: &str,
+        text: &str,
+    ) -> Response {
+        self.render(
+            state,
+            status,
+            "message.html",
+            context! { title => title, text => text },
+        )
+    }
+
+    fn attach_cookies(&self, state: &AppState, res: &mut Response) {
+        if self.new_csrf {
+            res.headers_mut().append(
+                header::SET_COOKIE,
+                set_cookie(state, CSRF_COOKIE, self.csrf.clone(), None),
+            );
+        }
+        if self.flash.is_some() {
+            res.headers_mut()
+                .append(header::SET_COOKIE, clear_cookie(state, FLASH_COOKIE));
+        }
+    }
+
+    /// Redirect after a successful form, with a notice shown on the next page.
+    pub fn redirect_with(&self, state: &AppState, to: &str, flash_key: &'static str) -> Response {
+        let mut res = Redirect::to(to).into_response();
+        res.headers_mut().append(
+            header::SET_COOKIE,
+            set_cookie(state, FLASH_COOKIE, flash_key.to_string(), None),
+        );
+        res
+    }
+}
+
+impl FromRequestParts<AppState> for Ctx {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let auth = Auth::from_request_parts(parts, state).await?;
+        let member_locale = match &auth {
+            Auth::Session { member, .. } => member.account.locale.clone(),
+            _ => None,
+        };
+        let cookie_locale = cookie(parts, LOCALE_COOKIE);
+        let accept = parts
+            .headers
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok());
+        let locale = i18n::negotiate(
+            member_locale.as_deref().or(cookie_locale.as_deref()),
+            accept,
+            &state.config.instance.default_locale,
+        );
+        let (csrf, new_csrf) = match cookie(parts, CSRF_COOKIE).filter(|c| c.len() >= 32) {
+            Some(c) => (c, false),
+            None => (random_token(), true),
+        };
+        let settings = crate::domain::instance::load(state).await?;
+        let unread = match &auth {
+            Auth::Session { member, .. } if member.is_active() => {
+                crate::domain::notifications::unread(state, &member.actor).await?
+            }
+            _ => 0,
+        };
+        Ok(Ctx {
+            locale,
+            auth,
+            csrf,
+            new_csrf,
+            flash: cookie(parts, FLASH_COOKIE),
+            path: parts.uri.path().to_string(),
+            // A form shown again after a POST has no address of its own to
+            // come back to; handlers set a better one when they know it.
+            here: if parts.method == Method::GET || parts.method == Method::HEAD {
+                parts
+                    .uri
+                    .path_and_query()
+                    .map(|p| p.as_str().to_string())
+                    .unwrap_or_else(|| "/".into())
+            } else {
+                "/home".into()
+            },
+            instance_name: settings.name,
+            unread,
+        })
+    }
+}
+
+/// A page for active members only: others are sent to log in (or to the page
+/// explaining their account's state).
+pub struct MemberCtx(pub Ctx, pub Member);
+
+impl FromRequestParts<AppState> for MemberCtx {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let ctx = Ctx::from_request_parts(parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        match ctx.member().cloned() {
+            Some(m) if m.is_active() => Ok(MemberCtx(ctx, m)),
+            Some(_) => Err(Redirect::to("/account/status").into_response()),
+            None => {
+                let next = parts
+                    .uri
+                    .path_and_query()
+                    .map(|p| p.as_str().to_string())
+                    .unwrap_or_else(|| "/".into());
+                let to = format!(
+                    "/login?next={}",
+                    percent_encoding::utf8_percent_encode(
+                        &next,
+                        percent_encoding::NON_ALPHANUMERIC
+                    )
+                );
+                Err(Redirect::to(&to).into_response())
+            }
+        }
+    }
+}
+
+/// A page for admins and moderators.
+pub struct StaffCtx(pub Ctx, pub Member);
+
+impl FromRequestParts<AppState> for StaffCtx {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let MemberCtx(ctx, member) = MemberCtx::from_request_parts(parts, state).await?;
+        if member.is_staff() {
+            Ok(StaffCtx(ctx, member))
+        } else {
+            Err(AppError::forbidden().into_response())
+        }
+    }
+}
+
+/// Only local paths may be redirect targets (no open redirects).
+pub fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\") => {
+            n.to_string()
+        }
+        _ => "/".to_string(),
+    }
+}
+
+pub fn routes(state: AppState) -> Router<AppState> {
+    Router::new()
+        .route("/static/style.css", get(stylesheet))
+        .route(DEFAULT_AVATAR_PATH, get(|| async { png(DEFAULT_AVATAR) }))
+        .route("/static/icon.svg", get(icon))
+        .route("/favicon.ico", get(icon))
+        .route(DEFAULT_HEADER_PATH, get(|| async { png(DEFAULT_HEADER) }))
+        .merge(public::routes())
+        .merge(timelines::routes())
+        .merge(posts::routes())
+        .merge(social::routes())
+        .merge(auth::routes())
+        .merge(settings::routes())
+        .merge(admin::routes())
+        .merge(oauth::routes())
+        .merge(groups::routes())
+        .merge(calendar::routes())
+        .merge(events::routes())
+        .merge(resources::routes())
+        .route_layer(middleware::from_fn_with_state(state, csrf))
+}
+
+/// Resource upload forms, which get the resource file size limit.
+pub fn resource_upload_routes(state: AppState) -> Router<AppState> {
+    resources::upload_routes().route_layer(middleware::from_fn_with_state(state, csrf))
+}
+
+pub fn upload_routes(state: AppState) -> Router<AppState> {
+    settings::upload_routes()
+        .merge(groups::upload_routes())
+        .route_layer(middleware::from_fn_with_state(state, csrf))
+}
+
+async fn stylesheet() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        STYLESHEET,
+    )
+        .into_response()
+}
+
+async fn icon() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "image/svg+xml"),
+            (header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        ICON_SVG,
+    )
+        .into_response()
+}
+
+fn png(bytes: &'static [u8]) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "image/png"),
+            (header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        bytes,
+    )
+        .into_response()
+}
+
+/// Forms must carry the token from the CSRF cookie. Together with SameSite
+/// cookies and the Origin check this stops other sites from submitting forms
+/// in a member's name. Multipart forms carry the token in the query string
+/// because their body cannot be inspected before the handler streams it.
+async fn csrf(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    // Web forms only POST; other methods are not routed here and get 405.
+    if *req.method() != Method::POST {
+        return next.run(req).await;
+    }
+    if let Some(origin) = req
+        .headers()
+        .get(header::ORIGIN)
+        .and_then(|v| v.to_str().ok())
+        && origin != "null"
+        && origin != state.urls.base()
+        && !origin_matches_host(origin, &req)
+    {
+        return AppError::Forbidden(crate::msg!("error-csrf")).into_response();
+    }
+    let Some(expected) = crate::http::extract::cookie_from_headers(req.headers(), CSRF_COOKIE)
+    else {
+        return AppError::Forbidden(crate::msg!("error-csrf")).into_response();
+    };
+    let content_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    if content_type.starts_with("multipart/form-data") {
+        let given = req
+            .uri()
+            .query()
+            .and_then(|q| {
+                form_urlencoded_pairs(q)
+                    .into_iter()
+                    .find(|(k, _)| k == CSRF_FIELD)
+                    .map(|(_, v)| v)
+            })
+            .unwrap_or_default();
+        if !constant_time_eq(&given, &expected) {
+            return AppError::Forbidden(crate::msg!("error-csrf")).into_response();
+        }
+        return next.run(req).await;
+    }
+    if !content_type.starts_with("application/x-www-form-urlencoded") {
+        return AppError::BadRequest(crate::msg!("error-content-type")).into_response();
+    }
+    let limit = state.config.http.max_body_bytes;
+    let (parts, body) = req.into_parts();
+    let bytes = match axum::body::to_bytes(body, limit).await {
+        Ok(b) => b,
+        Err(_) => {
+            return AppError::PayloadTooLarge(crate::msg!("error-body-too-large")).into_response();
+        }
+    };
+    let given = form_urlencoded_pairs(&String::from_utf8_lossy(&bytes))
+        .into_iter()
+        .find(|(k, _)| k == CSRF_FIELD)
+        .map(|(_, v)| v)
+        .unwrap_or_default();
+    if !constant_time_eq(&given, &expected) {
+        return AppError::Forbidden(crate::msg!("error-csrf")).into_response();
+    }
+    next.run(Request::from_parts(parts, Body::from(bytes)))
+        .await
+}
+
+fn origin_matches_host(origin: &str, req: &Request) -> bool {
+    let host = req
+        .headers()
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok());
+    match (origin.split_once("://"), host) {
+        (Some((_, o)), Some(h)) => o == h,
+        _ => false,
+    }
+}
+
+fn form_urlencoded_pairs(s: &str) -> Vec<(String, String)> {
+    serde_html_form::from_str::<Vec<(String, String)>>(s).unwrap_or_default()
+}

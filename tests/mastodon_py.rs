@@ -1,0 +1,78 @@
+//! Mastodon.py (PyPI `mastodon.py`), the client library Mastodon bots and
+//! tools use, drives two instances: OAuth code flow through the consent page,
+//! post, reply, edit, history, favourite, boost, media upload with a
+//! description, resolving and following an account on the other instance,
+//! home timeline, notifications, resolving a remote post, token revocation.
+//!
+//! Needs a Python with `mastodon.py` (see `common::python_with`).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::{Backend, PASSWORD, TestApp, python_with};
+use staffroom::domain::accounts::Role;
+use std::process::Command;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mastodon_py_drives_two_instances() {
+    let Some(py) = python_with("mastodon", "mastodon.py") else {
+        return;
+    };
+    let (a, b) = tokio::join!(
+        TestApp::spawn(Backend::Sqlite),
+        TestApp::spawn(Backend::Sqlite)
+    );
+    a.member("alice", Role::Member).await;
+    let bob = b.member("bob", Role::Member).await;
+    let bob_token = b.token(&bob).await;
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/clients/mastodon_py_flow.py"
+    );
+    let (a_base, b_base) = (a.base.clone(), b.base.clone());
+    let output = tokio::task::spawn_blocking(move || {
+        Command::new(py)
+            .args([script, &a_base, &b_base, PASSWORD, &bob_token])
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "Mastodon.py flow failed:\n{stdout}\n{stderr}"
+    );
+    let r: serde_json::Value = serde_json::from_str(stdout.lines().last().unwrap_or_default())
+        .unwrap_or_else(|e| panic!("no JSON from the script ({e}):\n{stdout}\n{stderr}"));
+    eprintln!("Mastodon.py saw: {r}");
+    assert_eq!(r["login"], "alice");
+    assert!(r["instance_version"].as_str().unwrap().starts_with("4."));
+    for check in [
+        "reply_to",
+        "edited",
+        "favourited",
+        "reblogged",
+        "context_descendants",
+        "follow_sent",
+        "following",
+        "home_has_bob",
+        "resolved_post",
+        "revoked",
+        "bob_notifications_follow",
+    ] {
+        assert_eq!(r[check], true, "{check}: {r}");
+    }
+    assert_eq!(r["history"], 2);
+    assert_eq!(r["media"], "A single blue pixel");
+    assert_eq!(r["media_type"], "image");
+    assert_eq!(r["media_kept_on_edit"], 1);
+    assert_eq!(r["resolved"], format!("bob@{}", b.state().urls.domain()));
+    assert_eq!(
+        r["bob_notified_by"],
+        format!("alice@{}", a.state().urls.domain())
+    );
+    a.stop().await;
+    b.stop().await;
+}

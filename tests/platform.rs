@@ -1,0 +1,76 @@
+//! Platform promises: SQLite runs in WAL mode, cookies are Secure behind
+//! https, pages carry protective headers, the database is reachable for
+//! readiness, and migrations are idempotent on both databases.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::{Backend, TestApp};
+use sea_orm::{ConnectionTrait, Statement};
+
+async fn database_setup(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let db = &app.state().db;
+    if backend == Backend::Sqlite {
+        let row = db
+            .query_one_raw(Statement::from_string(
+                db.get_database_backend(),
+                "PRAGMA journal_mode",
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        let mode: String = row.try_get("", "journal_mode").unwrap();
+        assert_eq!(mode.to_lowercase(), "wal");
+    }
+    // Running migrations again changes nothing and fails nothing.
+    staffroom::db::migrate(db).await.unwrap();
+    assert!(staffroom::db::ping(db).await);
+    app.stop().await;
+}
+db_test!(database_setup);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cookies_are_secure_behind_https() {
+    let app = TestApp::spawn_with(Backend::Sqlite, |c| {
+        c.federation.allow_insecure_loopback = false
+    })
+    .await;
+    assert!(app.base.starts_with("https://"));
+    let addr = app.running.addr;
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let r = client
+        .get(format!("http://{addr}/login"))
+        .header("accept", "text/html")
+        .send()
+        .await
+        .unwrap();
+    let cookie = r.headers()["set-cookie"].to_str().unwrap().to_string();
+    for attr in ["HttpOnly", "SameSite=Lax", "Secure", "Path=/"] {
+        assert!(cookie.contains(attr), "{attr} missing: {cookie}");
+    }
+    assert_eq!(r.headers()["x-content-type-options"], "nosniff");
+    assert!(r.headers().contains_key("referrer-policy"));
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cookies_without_https_are_not_secure() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let r = app
+        .api()
+        .get(app.url("/login"))
+        .header("accept", "text/html")
+        .send()
+        .await
+        .unwrap();
+    let cookie = r.headers()["set-cookie"].to_str().unwrap().to_string();
+    assert!(
+        cookie.contains("HttpOnly") && !cookie.contains("Secure"),
+        "{cookie}"
+    );
+    app.stop().await;
+}
