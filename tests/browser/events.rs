@@ -1,0 +1,127 @@
+//! An organiser creates an event, members answer, the calendar shows it.
+
+use crate::common::{Backend, PASSWORD, TestApp};
+use crate::harness::*;
+use fantoccini::{Client, Locator};
+use serde_json::{Value, json};
+use staffroom::domain::accounts::Role;
+use std::time::{Duration, Instant};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn organiser_runs_an_event() {
+    let Some((driver, c)) = start_driver().await else {
+        return;
+    };
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    app.member("organiser", Role::Member).await;
+    let colleague = app.member("colleague", Role::Member).await;
+    let base = app.base.clone();
+    let mut checks = Checks::new();
+    let year = chrono::Datelike::year(&chrono::Utc::now()) + 1;
+
+    log_in(&c, &base, "organiser", PASSWORD).await;
+    c.goto(&format!("{base}/events")).await.unwrap();
+    assert!(text(&c).await.contains("No upcoming events."));
+    checks.page(&c, "empty calendar").await;
+    click(&c, "a[href='/events/new']").await;
+    checks.page(&c, "new event form").await;
+    fill(&c, "title", "Science fair").await;
+    fill(&c, "description", "Projects from **every** class.").await;
+    set_value(&c, "start", &format!("{year}-03-20T14:00")).await;
+    set_value(&c, "end", &format!("{year}-03-20T17:30")).await;
+    fill(&c, "timezone", "Europe/Paris").await;
+    fill(&c, "location_name", "School hall").await;
+    fill(&c, "capacity", "30").await;
+    c.find(Locator::Css(
+        "select[name='join_mode'] option[value='approval']",
+    ))
+    .await
+    .unwrap()
+    .click()
+    .await
+    .unwrap();
+    fill(&c, "tags", "science").await;
+    click(&c, "main form button[type=submit]").await;
+    let t = text(&c).await;
+    assert!(t.contains("The event is saved."), "{t}");
+    assert!(
+        t.contains(&format!(
+            "Friday 20 March {year}, 14:00 – 17:30 (Europe/Paris)"
+        )) || t.contains("14:00 – 17:30 (Europe/Paris)"),
+        "{t}"
+    );
+    assert!(t.contains("School hall"), "{t}");
+    let event_path = c.current_url().await.unwrap().path().to_string();
+    let id: i64 = event_path.trim_start_matches("/events/").parse().unwrap();
+    checks.page(&c, "event page (organiser)").await;
+
+    // In the calendar, as a list and as a month.
+    c.goto(&format!("{base}/events")).await.unwrap();
+    assert!(text(&c).await.contains("Science fair"));
+    c.goto(&format!("{base}/events?view=month&month={year}-03"))
+        .await
+        .unwrap();
+    assert!(text(&c).await.contains("14:00 Science fair"));
+    checks.page(&c, "month calendar").await;
+
+    // A colleague asks to join; the organiser approves on the participant page.
+    let (p, _) = staffroom::domain::calendar::answer(
+        app.state(),
+        &colleague.actor,
+        id,
+        staffroom::domain::calendar::Rsvp::Going,
+        Some("I bring the volcano"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(p.status, "pending");
+    c.goto(&format!("{base}{event_path}")).await.unwrap();
+    click(&c, &format!("a[href='/events/{id}/participants']")).await;
+    let t = text(&c).await;
+    assert!(
+        t.contains("I bring the volcano") && t.contains("Waiting for the organisers"),
+        "{t}"
+    );
+    checks.page(&c, "participants").await;
+    click(
+        &c,
+        &format!(
+            "form[action='/events/{id}/participants/{}/approve'] button",
+            colleague.actor.id
+        ),
+    )
+    .await;
+    assert!(text(&c).await.contains("Going"));
+    c.goto(&format!("{base}{event_path}")).await.unwrap();
+    assert!(text(&c).await.contains("One person going"));
+
+    // Change it, then cancel it.
+    click(&c, &format!("a[href='/events/{id}/edit']")).await;
+    checks.page(&c, "edit form").await;
+    fill(&c, "title", "Science fair 2.0").await;
+    click(&c, "main form button[type=submit]").await;
+    assert!(text(&c).await.contains("Science fair 2.0"));
+    click(&c, &format!("form[action='/events/{id}/cancel'] button")).await;
+    let t = text(&c).await;
+    assert!(
+        t.contains("The event is cancelled.") && t.contains("Cancelled"),
+        "{t}"
+    );
+    checks.page(&c, "cancelled event").await;
+
+    // The colleague answers from the page too: a cancelled event offers no buttons.
+    log_out(&c).await;
+    log_in(&c, &base, "colleague", PASSWORD).await;
+    c.goto(&format!("{base}{event_path}")).await.unwrap();
+    let t = text(&c).await;
+    assert!(t.contains("Going") && !t.contains("Can't go"), "{t}");
+    checks.page(&c, "event page (participant)").await;
+    assert!(checks.pages >= 8);
+    c.close().await.unwrap();
+    drop(driver);
+    app.stop().await;
+}
+
+/// A teacher shares a PDF with a licence through the upload form, finds it
+/// in the library by searching, opens it and downloads the file; the
+/// library, the form, the resource page and the diff page pass every check.
