@@ -145,5 +145,3 @@ async fn signup_approval_login_profile() {
     drop(driver);
     app.stop().await;
 }
-
-/// The `aria-pressed` state of the button in the form posting to `action_suffix`.

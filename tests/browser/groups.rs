@@ -165,6 +165,3 @@ async fn group_end_to_end() {
     drop(driver);
     app.stop().await;
 }
-
-/// Set a field's value directly (date and time pickers take typed keys
-/// differently in each locale).

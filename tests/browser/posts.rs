@@ -151,7 +151,3 @@ async fn compose_thread_like_reply_edit_notifications() {
     drop(driver);
     app.stop().await;
 }
-
-/// After an action the page comes back at the post acted on (`#post-ID`),
-/// where browsers also start keyboard navigation. The keyboard check wants
-/// the page from its top: load the same page without the fragment.

@@ -7,6 +7,9 @@ use serde_json::{Value, json};
 use staffroom::domain::accounts::Role;
 use std::time::{Duration, Instant};
 
+/// A teacher shares a PDF with a licence through the upload form, finds it
+/// in the library by searching, opens it and downloads the file; the
+/// library, the form, the resource page and the diff page pass every check.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn resource_upload_search_download() {
     let Some((driver, c)) = start_driver().await else {
