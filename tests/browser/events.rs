@@ -2,10 +2,8 @@
 
 use crate::common::{Backend, PASSWORD, TestApp};
 use crate::harness::*;
-use fantoccini::{Client, Locator};
-use serde_json::{Value, json};
+use fantoccini::Locator;
 use staffroom::domain::accounts::Role;
-use std::time::{Duration, Instant};
 
 /// An organiser runs an event: creates it with the form, sees it in the
 /// calendar, a colleague asks to join, the organiser approves them on the
