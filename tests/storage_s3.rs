@@ -154,11 +154,22 @@ async fn resource_files_live_in_the_bucket() {
     assert_eq!(got.bytes().await.unwrap().as_ref(), PDF);
 
     // A file that is gone from the bucket is a 404, not a 500.
-    reqwest::Client::new()
-        .delete(format!("{endpoint}/{BUCKET}/{}", keys[0]))
-        .send()
-        .await
+    let bucket = object_store::aws::AmazonS3Builder::new()
+        .with_bucket_name(BUCKET)
+        .with_region("us-east-1")
+        .with_endpoint(&endpoint)
+        .with_allow_http(true)
+        .with_access_key_id("testing")
+        .with_secret_access_key("testing")
+        .build()
         .unwrap();
+    object_store::ObjectStoreExt::delete(
+        &bucket,
+        &object_store::path::Path::from(keys[0].as_str()),
+    )
+    .await
+    .unwrap();
+    assert!(bucket_keys(&endpoint).await.is_empty());
     let gone = app.api().get(url).send().await.unwrap();
     assert_eq!(gone.status(), StatusCode::NOT_FOUND);
     app.stop().await;
