@@ -9,6 +9,7 @@ mod calendar;
 mod event_form;
 mod events;
 mod groups;
+mod national;
 mod oauth;
 mod posts;
 mod public;
@@ -121,6 +122,7 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("templates/follow_requests.html"),
     ),
     ("search.html", include_str!("templates/search.html")),
+    ("national.html", include_str!("templates/national.html")),
     (
         "account_row.html",
         include_str!("templates/account_row.html"),
@@ -567,6 +569,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .merge(calendar::routes())
         .merge(events::routes())
         .merge(resources::routes())
+        .merge(national::routes())
         .route_layer(middleware::from_fn_with_state(state, csrf))
 }
 
