@@ -13,10 +13,15 @@ use federation_tests::{
     peer::{Peer, PeerUser},
     settle, str_field, wait_for, with_content,
 };
-use reqwest::{StatusCode, multipart::Form};
+use reqwest::{
+    StatusCode,
+    multipart::{Form, Part},
+};
 use serde_json::{Value, json};
 
 const BASE: &str = "/api/v1/staffroom/resources";
+const PDF: &[u8] =
+    b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n";
 const PUBLIC: &str = "https://www.w3.org/ns/activitystreams#Public";
 
 async fn multipart(
@@ -48,6 +53,13 @@ fn resource(title: &str, visibility: &str) -> Form {
         .text("languages", "fr")
         .text("visibility", visibility.to_string())
         .text("publish", "true")
+        .part(
+            "files",
+            Part::bytes(PDF.to_vec())
+                .file_name("functions.pdf")
+                .mime_str("application/pdf")
+                .unwrap(),
+        )
 }
 
 /// The instance joins the portal and the portal admits it.
