@@ -2,7 +2,8 @@
 //! refusing bad input (422), answering under each join mode, capacity with
 //! and without a waiting list (concurrent answers never exceed it),
 //! organisers' participant list, cancellation notices, visibility, and the
-//! iCalendar and Atom feeds (parsed by Python's `icalendar` when present).
+//! iCalendar and Atom feeds (parsed by Python's `icalendar` when present),
+//! and organisers' invitations and messages to participants.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
@@ -662,3 +663,172 @@ async fn group_events(backend: Backend) {
     app.stop().await;
 }
 db_test!(group_events);
+
+/// Organisers invite people (by handle, in the API and the web form) to an
+/// invitation-mode event, and write to participants: a direct post that
+/// reaches exactly the people with the chosen answers.
+async fn invitations_and_messages(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let olga = app.member("olga", Role::Member).await;
+    let ot = app.token(&olga).await;
+    let mut tokens = Vec::new();
+    for name in ["ben", "cid", "dan"] {
+        let m = app.member(name, Role::Member).await;
+        tokens.push(app.token(&m).await);
+    }
+    let (bt, ct, dt) = (&tokens[0], &tokens[1], &tokens[2]);
+    let e = new_event(&app, &ot, json!({"join_mode": "invitation"})).await;
+    let id = e["id"].as_str().unwrap().to_string();
+    let rsvp = |t: &str| {
+        let (app, path, t) = (&app, format!("{BASE}/{id}/rsvp"), t.to_string());
+        async move { post(app, &t, &path, json!({"status": "going"})).await }
+    };
+    assert_eq!(rsvp(bt).await.0, StatusCode::FORBIDDEN);
+
+    // Inviting: by handle; unknown people are 404; only organisers invite.
+    let (s, p) = post(
+        &app,
+        &ot,
+        &format!("{BASE}/{id}/invite"),
+        json!({"account": "ben"}),
+    )
+    .await;
+    assert_eq!(
+        (s, p["status"].as_str()),
+        (StatusCode::OK, Some("invited")),
+        "{p}"
+    );
+    assert_eq!(p["account"]["username"], "ben");
+    let (s, _) = post(
+        &app,
+        &ot,
+        &format!("{BASE}/{id}/invite"),
+        json!({"account": "nobody"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (s, _) = post(
+        &app,
+        bt,
+        &format!("{BASE}/{id}/invite"),
+        json!({"account": "cid"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (_, notes) = get(&app, bt, "/api/v1/notifications").await;
+    assert!(
+        notes
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n["type"] == "event_invite"),
+        "{notes}"
+    );
+    let (s, going) = rsvp(bt).await;
+    assert_eq!(
+        (s, going["rsvp"].as_str()),
+        (StatusCode::OK, Some("going")),
+        "{going}"
+    );
+
+    // The web form invites too.
+    let web = app.browser();
+    web.login("olga", common::PASSWORD).await;
+    let page = format!("/events/{id}/participants");
+    web.get(&page).await.assert_contains("name=\"handle\"");
+    let done = web
+        .submit(&page, &format!("/events/{id}/invite"), &[("handle", "cid")])
+        .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    let (_, list) = get(
+        &app,
+        &ot,
+        &format!("{BASE}/{id}/participants?status=invited"),
+    )
+    .await;
+    let invited: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["account"]["username"].as_str().unwrap())
+        .collect();
+    assert_eq!(invited, vec!["cid"], "{list}");
+
+    // Messages: organisers only, not empty, to somebody.
+    let path = format!("{BASE}/{id}/message");
+    assert_eq!(
+        post(&app, bt, &path, json!({"text": "Hi"})).await.0,
+        StatusCode::FORBIDDEN
+    );
+    let (s, err) = post(&app, &ot, &path, json!({"text": "   "})).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{err}");
+    let (s, err) = post(&app, &ot, &path, json!({"text": "Hi", "to": ["rejected"]})).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{err}");
+    let (s, sent) = post(&app, &ot, &path, json!({"text": "We meet in room 12."})).await;
+    assert_eq!(s, StatusCode::OK, "{sent}");
+    let status_id = sent["status_id"].as_str().unwrap().to_string();
+
+    // Going (ben) hears it; invited (cid) and outsiders (dan) do not.
+    let mentioned = |t: String, status_id: String| {
+        let app = &app;
+        async move {
+            let (_, notes) = get(app, &t, "/api/v1/notifications?types[]=mention").await;
+            notes
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|n| n["status"]["id"] == status_id.as_str())
+                .cloned()
+        }
+    };
+    let heard = mentioned(bt.clone(), status_id.clone())
+        .await
+        .expect("ben hears it");
+    assert_eq!(heard["status"]["visibility"], "direct");
+    assert!(
+        heard["status"]["content"]
+            .as_str()
+            .unwrap()
+            .contains("room 12")
+    );
+    assert!(mentioned(ct.clone(), status_id.clone()).await.is_none());
+    assert!(mentioned(dt.clone(), status_id.clone()).await.is_none());
+    let (s, _) = get(&app, dt, &format!("/api/v1/statuses/{status_id}")).await;
+    assert_eq!(s, StatusCode::NOT_FOUND, "outsiders cannot read it");
+
+    // Choosing the audience: the invited hear this one.
+    let (_, sent) = post(
+        &app,
+        &ot,
+        &path,
+        json!({"text": "Please answer.", "to": ["invited"]}),
+    )
+    .await;
+    let second = sent["status_id"].as_str().unwrap().to_string();
+    assert!(mentioned(ct.clone(), second.clone()).await.is_some());
+    assert!(mentioned(bt.clone(), second).await.is_none());
+
+    // And through the web form.
+    let done = web
+        .submit(
+            &page,
+            &format!("/events/{id}/message"),
+            &[("text", "Bring pens.")],
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    let (_, notes) = get(&app, bt, "/api/v1/notifications?types[]=mention").await;
+    assert!(
+        notes
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n["status"]["content"]
+                .as_str()
+                .unwrap_or("")
+                .contains("Bring pens.")),
+        "{notes}"
+    );
+    app.stop().await;
+}
+db_test!(invitations_and_messages);

@@ -220,11 +220,28 @@ async fn library_in_the_browser(backend: Backend) {
         .text("title", "Cell diagram")
         .text("licence", "CC0-1.0")
         .text("group_id", group_id.to_string())
+        .text("owner", "group")
         .text("visibility", "group")
         .text("publish", "true")
         .part("files", pdf("cell.pdf", PDF));
+    b.get("/resources/new")
+        .await
+        .assert_contains(r#"name="owner" value="group""#);
     let page = post_multipart(&b, "/resources/new", "/resources/new", form).await;
     assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    // Owned by the group, as the checkbox asked.
+    let token = app.token(&alice).await;
+    let found: serde_json::Value = app
+        .api()
+        .get(app.url("/api/v1/staffroom/resources?q=cell"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(found[0]["owner"]["username"], "biology", "{found}");
     b.get("/groups/biology/resources")
         .await
         .assert_contains("Cell diagram");

@@ -144,36 +144,16 @@ pub async fn reblog(
     let txn = state.db.begin().await?;
     let boost = queries::statuses::insert(
         &txn,
-        statuses::ActiveModel {
-            id: Set(id),
-            ap_id: Set(format!("{}/statuses/{id}/activity", me.ap_id)),
-            url: Set(None),
-            actor_id: Set(me.id),
-            kind: Set("Announce".into()),
-            title: Set(None),
-            content: Set(String::new()),
-            source: Set(None),
-            spoiler_text: Set(String::new()),
-            sensitive: Set(false),
-            language: Set(None),
-            visibility: Set(visibility.as_str().into()),
-            in_reply_to_id: Set(None),
-            in_reply_to_ap_id: Set(None),
-            in_reply_to_actor_id: Set(None),
-            context: Set(None),
-            reblog_of_id: Set(Some(s.id)),
-            addressing: Set(addressing),
-            local: Set(true),
-            replies_count: Set(0),
-            reblogs_count: Set(0),
-            favourites_count: Set(0),
-            published: Set(now),
-            edited_at: Set(None),
-            created_at: Set(now),
-            deleted_at: Set(None),
-            group_id: Set(None),
-            locked: Set(false),
-        },
+        boost_row(Boost {
+            id,
+            ap_id: format!("{}/statuses/{id}/activity", me.ap_id),
+            actor_id: me.id,
+            original_id: s.id,
+            visibility,
+            addressing,
+            local: true,
+            published: now,
+        }),
     )
     .await?;
     queries::statuses::adjust_counter(&txn, s.id, statuses::Column::ReblogsCount, 1).await?;
@@ -332,36 +312,16 @@ pub async fn receive_announce(
     let txn = state.db.begin().await?;
     queries::statuses::insert(
         &txn,
-        statuses::ActiveModel {
-            id: Set(ids::at(published)),
-            ap_id: Set(activity_id.to_string()),
-            url: Set(None),
-            actor_id: Set(actor.id),
-            kind: Set("Announce".into()),
-            title: Set(None),
-            content: Set(String::new()),
-            source: Set(None),
-            spoiler_text: Set(String::new()),
-            sensitive: Set(false),
-            language: Set(None),
-            visibility: Set(visibility.as_str().into()),
-            in_reply_to_id: Set(None),
-            in_reply_to_ap_id: Set(None),
-            in_reply_to_actor_id: Set(None),
-            context: Set(None),
-            reblog_of_id: Set(Some(original.id)),
-            addressing: Set(addressing),
-            local: Set(false),
-            replies_count: Set(0),
-            reblogs_count: Set(0),
-            favourites_count: Set(0),
-            published: Set(published),
-            edited_at: Set(None),
-            created_at: Set(now),
-            deleted_at: Set(None),
-            group_id: Set(None),
-            locked: Set(false),
-        },
+        boost_row(Boost {
+            id: ids::at(published),
+            ap_id: activity_id.to_string(),
+            actor_id: actor.id,
+            original_id: original.id,
+            visibility,
+            addressing,
+            local: false,
+            published,
+        }),
     )
     .await?;
     queries::statuses::adjust_counter(&txn, original.id, statuses::Column::ReblogsCount, 1).await?;
@@ -390,4 +350,50 @@ pub async fn receive_unannounce(
         posts::tombstone(state, &boost).await?;
     }
     Ok(())
+}
+
+/// What makes one boost differ from another; the rest of its row is fixed.
+struct Boost {
+    id: i64,
+    ap_id: String,
+    actor_id: i64,
+    original_id: i64,
+    visibility: Visibility,
+    addressing: serde_json::Value,
+    local: bool,
+    published: chrono::DateTime<chrono::Utc>,
+}
+
+/// A boost is stored as an `Announce` status pointing at the original.
+fn boost_row(b: Boost) -> statuses::ActiveModel {
+    statuses::ActiveModel {
+        id: Set(b.id),
+        ap_id: Set(b.ap_id),
+        url: Set(None),
+        actor_id: Set(b.actor_id),
+        kind: Set("Announce".into()),
+        title: Set(None),
+        content: Set(String::new()),
+        source: Set(None),
+        spoiler_text: Set(String::new()),
+        sensitive: Set(false),
+        language: Set(None),
+        visibility: Set(b.visibility.as_str().into()),
+        in_reply_to_id: Set(None),
+        in_reply_to_ap_id: Set(None),
+        in_reply_to_actor_id: Set(None),
+        context: Set(None),
+        reblog_of_id: Set(Some(b.original_id)),
+        addressing: Set(b.addressing),
+        local: Set(b.local),
+        replies_count: Set(0),
+        reblogs_count: Set(0),
+        favourites_count: Set(0),
+        published: Set(b.published),
+        edited_at: Set(None),
+        created_at: Set(chrono::Utc::now()),
+        deleted_at: Set(None),
+        group_id: Set(None),
+        locked: Set(false),
+    }
 }

@@ -931,6 +931,21 @@ resource-subject-technology = Technik
 resource-subject-special-needs = Förderpädagogik
 resource-subject-other = Sonstiges
 
+# Organisatoren laden ein und schreiben den Teilnehmenden.
+error-event-invite-person = Nur Personen können zu einem Termin eingeladen werden.
+error-event-message-empty = Schreiben Sie zuerst eine Nachricht.
+error-event-no-audience = Niemand mit diesen Antworten würde diese Nachricht erhalten.
+event-invitation-message = Sie sind zu „{ $title }“ eingeladen. Antworten Sie auf der Seite des Termins.
+event-invite = Jemanden einladen
+event-invite-who = Kennung (Name hier, Name@Server anderswo)
+event-invite-send = Einladen
+event-message-title = Den Teilnehmenden schreiben
+event-message-text = Nachricht (eine Direktnachricht an alle, die kommen, vielleicht kommen oder auf einen Platz warten)
+event-message-send = Senden
+flash-event-invited = Einladung gesendet.
+flash-event-messaged = Nachricht gesendet.
+resource-field-owner-group = Die Gruppe ist Eigentümerin: ihre Moderatoren verwalten es (wählen Sie oben eine Gruppe)
+
 ## Nationales Portal
 national-nav = Nationales Portal
 national-feed-title = Nationaler Feed

@@ -932,6 +932,21 @@ resource-subject-technology = Technology
 resource-subject-special-needs = Special needs
 resource-subject-other = Other
 
+# Organisers inviting and writing to participants.
+error-event-invite-person = Only people can be invited to an event.
+error-event-message-empty = Write a message first.
+error-event-no-audience = Nobody with those answers would receive this message.
+event-invitation-message = You are invited to “{ $title }”. Answer on the event's page.
+event-invite = Invite someone
+event-invite-who = Their handle (name here, name@server elsewhere)
+event-invite-send = Invite
+event-message-title = Write to the participants
+event-message-text = Message (a direct post to everyone going, maybe going or waiting)
+event-message-send = Send
+flash-event-invited = Invitation sent.
+flash-event-messaged = Message sent.
+resource-field-owner-group = The group owns it: its moderators manage it (needs a group above)
+
 ## National portal
 national-nav = National portal
 national-feed-title = National feed

@@ -934,6 +934,21 @@ resource-subject-technology = Technologie
 resource-subject-special-needs = Besoins particuliers
 resource-subject-other = Autre
 
+# Organisateurs : inviter et écrire aux participants.
+error-event-invite-person = Seules des personnes peuvent être invitées à un événement.
+error-event-message-empty = Écrivez d'abord un message.
+error-event-no-audience = Personne ayant ces réponses ne recevrait ce message.
+event-invitation-message = Vous êtes invité·e à « { $title } ». Répondez sur la page de l'événement.
+event-invite = Inviter quelqu'un
+event-invite-who = Son identifiant (nom ici, nom@serveur ailleurs)
+event-invite-send = Inviter
+event-message-title = Écrire aux participants
+event-message-text = Message (un message direct à toutes les personnes qui viennent, viendront peut-être ou attendent une place)
+event-message-send = Envoyer
+flash-event-invited = Invitation envoyée.
+flash-event-messaged = Message envoyé.
+resource-field-owner-group = Le groupe en est propriétaire : ses modérateurs le gèrent (choisissez un groupe ci-dessus)
+
 ## Portail national
 national-nav = Portail national
 national-feed-title = Fil national

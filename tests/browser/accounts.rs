@@ -4,10 +4,8 @@
 
 use crate::common::{Backend, PASSWORD, TestApp};
 use crate::harness::*;
-use fantoccini::{Client, Locator};
-use serde_json::{Value, json};
+use fantoccini::Locator;
 use staffroom::domain::accounts::Role;
-use std::time::{Duration, Instant};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn signup_approval_login_profile() {
@@ -86,7 +84,7 @@ async fn signup_approval_login_profile() {
     let avatar = tempfile::Builder::new().suffix(".png").tempfile().unwrap();
     std::fs::write(
         avatar.path(),
-        include_bytes!("../src/http/web/static/avatar.png"),
+        include_bytes!("../../src/http/web/static/avatar.png"),
     )
     .unwrap();
     c.find(Locator::Css("input[name=avatar]"))
@@ -145,5 +143,3 @@ async fn signup_approval_login_profile() {
     drop(driver);
     app.stop().await;
 }
-
-/// The `aria-pressed` state of the button in the form posting to `action_suffix`.

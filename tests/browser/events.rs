@@ -2,11 +2,12 @@
 
 use crate::common::{Backend, PASSWORD, TestApp};
 use crate::harness::*;
-use fantoccini::{Client, Locator};
-use serde_json::{Value, json};
+use fantoccini::Locator;
 use staffroom::domain::accounts::Role;
-use std::time::{Duration, Instant};
 
+/// An organiser runs an event: creates it with the form, sees it in the
+/// calendar, a colleague asks to join, the organiser approves them on the
+/// participant page, changes the event and cancels it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn organiser_runs_an_event() {
     let Some((driver, c)) = start_driver().await else {
@@ -121,7 +122,3 @@ async fn organiser_runs_an_event() {
     drop(driver);
     app.stop().await;
 }
-
-/// A teacher shares a PDF with a licence through the upload form, finds it
-/// in the library by searching, opens it and downloads the file; the
-/// library, the form, the resource page and the diff page pass every check.

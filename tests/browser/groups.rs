@@ -2,10 +2,8 @@
 
 use crate::common::{Backend, PASSWORD, TestApp};
 use crate::harness::*;
-use fantoccini::{Client, Locator};
-use serde_json::{Value, json};
+use fantoccini::Locator;
 use staffroom::domain::accounts::Role;
-use std::time::{Duration, Instant};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn group_end_to_end() {
@@ -165,6 +163,3 @@ async fn group_end_to_end() {
     drop(driver);
     app.stop().await;
 }
-
-/// Set a field's value directly (date and time pickers take typed keys
-/// differently in each locale).

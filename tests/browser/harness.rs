@@ -283,7 +283,7 @@ pub async fn log_out(c: &Client) {
     click(c, "header form[action='/logout'] button").await;
 }
 
-
+/// The `aria-pressed` state of the button in the form posting to `action_suffix`.
 pub async fn pressed(c: &Client, action_suffix: &str) -> Option<String> {
     c.find(Locator::Css(&format!(
         "main form[action$='{action_suffix}'] button[aria-pressed]"
@@ -295,7 +295,9 @@ pub async fn pressed(c: &Client, action_suffix: &str) -> Option<String> {
     .ok()?
 }
 
-
+/// After an action the page comes back at the post acted on (`#post-ID`),
+/// where browsers also start keyboard navigation. The keyboard check wants
+/// the page from its top: load the same page without the fragment.
 pub async fn at_top(c: &Client) {
     let mut url = c.current_url().await.unwrap();
     url.set_fragment(None);
@@ -322,7 +324,8 @@ pub async fn open_group_tools(c: &Client) {
     .unwrap();
 }
 
-
+/// Set a field's value directly (date and time pickers take typed keys
+/// differently in each locale).
 pub async fn set_value(c: &Client, name: &str, value: &str) {
     c.execute(
         "document.querySelector(`[name='${arguments[0]}']`).value = arguments[1];",
@@ -331,7 +334,3 @@ pub async fn set_value(c: &Client, name: &str, value: &str) {
     .await
     .unwrap();
 }
-
-/// An organiser runs an event: creates it with the form, sees it in the
-/// calendar, a colleague asks to join, the organiser approves them on the
-/// participant page, changes the event and cancels it.

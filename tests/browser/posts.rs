@@ -2,10 +2,8 @@
 
 use crate::common::{Backend, PASSWORD, TestApp};
 use crate::harness::*;
-use fantoccini::{Client, Locator};
-use serde_json::{Value, json};
+use serde_json::Value;
 use staffroom::domain::accounts::Role;
-use std::time::{Duration, Instant};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn compose_thread_like_reply_edit_notifications() {
@@ -151,7 +149,3 @@ async fn compose_thread_like_reply_edit_notifications() {
     drop(driver);
     app.stop().await;
 }
-
-/// After an action the page comes back at the post acted on (`#post-ID`),
-/// where browsers also start keyboard navigation. The keyboard check wants
-/// the page from its top: load the same page without the fragment.

@@ -2,11 +2,13 @@
 
 use crate::common::{Backend, PASSWORD, TestApp};
 use crate::harness::*;
-use fantoccini::{Client, Locator};
-use serde_json::{Value, json};
+use fantoccini::Locator;
+use serde_json::json;
 use staffroom::domain::accounts::Role;
-use std::time::{Duration, Instant};
 
+/// A teacher shares a PDF with a licence through the upload form, finds it
+/// in the library by searching, opens it and downloads the file; the
+/// library, the form, the resource page and the diff page pass every check.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn resource_upload_search_download() {
     let Some((driver, c)) = start_driver().await else {

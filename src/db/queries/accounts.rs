@@ -2,7 +2,7 @@ use super::Page;
 use crate::db::entities::accounts::{ActiveModel, Column, Entity, Model};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, sea_query::Expr,
+    QueryFilter, sea_query::Expr,
 };
 
 pub async fn insert(db: &impl ConnectionTrait, model: ActiveModel) -> Result<Model, DbErr> {
@@ -51,16 +51,7 @@ pub async fn list(
     if let Some(s) = status {
         q = q.filter(Column::Status.eq(s));
     }
-    if let Some(max) = page.max_id {
-        q = q.filter(Column::Id.lt(max));
-    }
-    if let Some(since) = page.since_id.or(page.min_id) {
-        q = q.filter(Column::Id.gt(since));
-    }
-    q.order_by_desc(Column::Id)
-        .limit(page.limit.max(1))
-        .all(db)
-        .await
+    page.newest_first(q, Column::Id, 1000).all(db).await
 }
 
 pub async fn count_by_status(db: &impl ConnectionTrait, status: &str) -> Result<u64, DbErr> {

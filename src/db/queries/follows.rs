@@ -2,7 +2,7 @@ use super::Page;
 use crate::db::entities::follows::{ActiveModel, Column, Entity, Model};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, sea_query::Expr,
+    QueryFilter, QuerySelect, sea_query::Expr,
 };
 
 pub async fn insert(db: &impl ConnectionTrait, model: ActiveModel) -> Result<Model, DbErr> {
@@ -74,19 +74,10 @@ pub async fn followers(
     state: &str,
     page: Page,
 ) -> Result<Vec<Model>, DbErr> {
-    let mut q = Entity::find()
+    let q = Entity::find()
         .filter(Column::FolloweeId.eq(actor))
         .filter(Column::State.eq(state));
-    if let Some(max) = page.max_id {
-        q = q.filter(Column::Id.lt(max));
-    }
-    if let Some(since) = page.since_id.or(page.min_id) {
-        q = q.filter(Column::Id.gt(since));
-    }
-    q.order_by_desc(Column::Id)
-        .limit(page.limit.clamp(1, 1000))
-        .all(db)
-        .await
+    page.newest_first(q, Column::Id, 1000).all(db).await
 }
 
 pub async fn following(
@@ -94,19 +85,10 @@ pub async fn following(
     actor: i64,
     page: Page,
 ) -> Result<Vec<Model>, DbErr> {
-    let mut q = Entity::find()
+    let q = Entity::find()
         .filter(Column::FollowerId.eq(actor))
         .filter(Column::State.eq("accepted"));
-    if let Some(max) = page.max_id {
-        q = q.filter(Column::Id.lt(max));
-    }
-    if let Some(since) = page.since_id.or(page.min_id) {
-        q = q.filter(Column::Id.gt(since));
-    }
-    q.order_by_desc(Column::Id)
-        .limit(page.limit.clamp(1, 1000))
-        .all(db)
-        .await
+    page.newest_first(q, Column::Id, 1000).all(db).await
 }
 
 pub async fn count_followers(db: &impl ConnectionTrait, actor: i64) -> Result<u64, DbErr> {

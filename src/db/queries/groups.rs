@@ -213,12 +213,8 @@ pub async fn log_entries(
     group: i64,
     page: Page,
 ) -> Result<Vec<group_log::Model>, DbErr> {
-    let mut q = group_log::Entity::find().filter(group_log::Column::GroupId.eq(group));
-    if let Some(max) = page.max_id {
-        q = q.filter(group_log::Column::Id.lt(max));
-    }
-    q.order_by_desc(group_log::Column::Id)
-        .limit(page.limit.clamp(1, 200))
+    let q = group_log::Entity::find().filter(group_log::Column::GroupId.eq(group));
+    page.newest_first(q, group_log::Column::Id, 200)
         .all(db)
         .await
 }

@@ -1,8 +1,7 @@
 use super::Page;
 use crate::db::entities::notifications::{ActiveModel, Column, Entity, Model};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter,
 };
 
 pub async fn insert(db: &impl ConnectionTrait, model: ActiveModel) -> Result<Model, DbErr> {
@@ -51,18 +50,7 @@ pub async fn list(
     if let Some(a) = from_actor {
         q = q.filter(Column::FromActorId.eq(a));
     }
-    if let Some(max) = page.max_id {
-        q = q.filter(Column::Id.lt(max));
-    }
-    if let Some(since) = page.since_id {
-        q = q.filter(Column::Id.gt(since));
-    }
-    if let Some(min) = page.min_id {
-        q = q.filter(Column::Id.gt(min)).order_by_asc(Column::Id);
-    } else {
-        q = q.order_by_desc(Column::Id);
-    }
-    q.limit(page.limit.clamp(1, 200)).all(db).await
+    page.scroll(q, Column::Id, 200).all(db).await
 }
 
 pub async fn get(

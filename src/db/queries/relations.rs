@@ -5,7 +5,7 @@ use super::Page;
 use crate::db::entities::{blocks, bookmarks, favourites, mutes};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect,
+    QuerySelect,
 };
 
 pub async fn block(
@@ -68,14 +68,8 @@ pub async fn blocks_of(
     actor: i64,
     page: Page,
 ) -> Result<Vec<blocks::Model>, DbErr> {
-    let mut q = blocks::Entity::find().filter(blocks::Column::ActorId.eq(actor));
-    if let Some(max) = page.max_id {
-        q = q.filter(blocks::Column::Id.lt(max));
-    }
-    q.order_by_desc(blocks::Column::Id)
-        .limit(page.limit.clamp(1, 200))
-        .all(db)
-        .await
+    let q = blocks::Entity::find().filter(blocks::Column::ActorId.eq(actor));
+    page.newest_first(q, blocks::Column::Id, 200).all(db).await
 }
 
 pub async fn mute(
@@ -161,12 +155,8 @@ pub async fn favourites_of_status(
     status: i64,
     page: Page,
 ) -> Result<Vec<favourites::Model>, DbErr> {
-    let mut q = favourites::Entity::find().filter(favourites::Column::StatusId.eq(status));
-    if let Some(max) = page.max_id {
-        q = q.filter(favourites::Column::Id.lt(max));
-    }
-    q.order_by_desc(favourites::Column::Id)
-        .limit(page.limit.clamp(1, 200))
+    let q = favourites::Entity::find().filter(favourites::Column::StatusId.eq(status));
+    page.newest_first(q, favourites::Column::Id, 200)
         .all(db)
         .await
 }
@@ -176,15 +166,8 @@ pub async fn favourites_by_actor(
     actor: i64,
     page: Page,
 ) -> Result<Vec<favourites::Model>, DbErr> {
-    let mut q = favourites::Entity::find().filter(favourites::Column::ActorId.eq(actor));
-    if let Some(max) = page.max_id {
-        q = q.filter(favourites::Column::Id.lt(max));
-    }
-    if let Some(min) = page.since_id.or(page.min_id) {
-        q = q.filter(favourites::Column::Id.gt(min));
-    }
-    q.order_by_desc(favourites::Column::Id)
-        .limit(page.limit.clamp(1, 200))
+    let q = favourites::Entity::find().filter(favourites::Column::ActorId.eq(actor));
+    page.newest_first(q, favourites::Column::Id, 200)
         .all(db)
         .await
 }
@@ -237,15 +220,8 @@ pub async fn bookmarks_by_actor(
     actor: i64,
     page: Page,
 ) -> Result<Vec<bookmarks::Model>, DbErr> {
-    let mut q = bookmarks::Entity::find().filter(bookmarks::Column::ActorId.eq(actor));
-    if let Some(max) = page.max_id {
-        q = q.filter(bookmarks::Column::Id.lt(max));
-    }
-    if let Some(min) = page.since_id.or(page.min_id) {
-        q = q.filter(bookmarks::Column::Id.gt(min));
-    }
-    q.order_by_desc(bookmarks::Column::Id)
-        .limit(page.limit.clamp(1, 200))
+    let q = bookmarks::Entity::find().filter(bookmarks::Column::ActorId.eq(actor));
+    page.newest_first(q, bookmarks::Column::Id, 200)
         .all(db)
         .await
 }

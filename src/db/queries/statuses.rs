@@ -136,20 +136,8 @@ pub async fn in_context(
         .await
 }
 
-pub fn paged(mut q: Select<Entity>, page: Page) -> Select<Entity> {
-    if let Some(max) = page.max_id {
-        q = q.filter(Column::Id.lt(max));
-    }
-    if let Some(since) = page.since_id {
-        q = q.filter(Column::Id.gt(since));
-    }
-    if let Some(min) = page.min_id {
-        // min_id pages forward from the oldest: ascending, caller reverses.
-        q = q.filter(Column::Id.gt(min)).order_by_asc(Column::Id);
-    } else {
-        q = q.order_by_desc(Column::Id);
-    }
-    q.limit(page.limit.clamp(1, 200))
+pub fn paged(q: Select<Entity>, page: Page) -> Select<Entity> {
+    page.scroll(q, Column::Id, 200)
 }
 
 /// Visible, not deleted.

@@ -8,6 +8,7 @@
 
 pub mod ics;
 pub mod manage;
+pub mod outreach;
 pub mod reminders;
 pub mod remote;
 pub mod rsvp;

@@ -22,7 +22,7 @@ use utoipa::{
         groups::invite, groups::invitations, groups::decline, groups::set_role, groups::remove_member,
         groups::statuses, groups::pinned, groups::moderate, groups::bans, groups::ban, groups::unban, groups::log,
         events::list, events::create, events::show, events::update, events::remove, events::cancel,
-        events::rsvp, events::participants, events::decide, events::feed,
+        events::rsvp, events::participants, events::decide, events::invite, events::message, events::feed,
         resources::list, resources::create, resources::show, resources::update, resources::delete, resources::publish_draft,
         resources::remix, resources::remixes, resources::revisions, resources::diff,
     ),

@@ -384,6 +384,31 @@ async fn unbookmark(
     Ok(axum::Json(one(&state, Some(&me.member.actor), s).await?))
 }
 
+/// A page of the accounts behind `rows` (row id, actor id), paged by the
+/// rows' ids; accounts gone since are left out.
+async fn accounts_page(
+    state: &AppState,
+    uri: &axum::http::Uri,
+    page: queries::Page,
+    rows: Vec<(i64, i64)>,
+) -> AppResult<Response> {
+    let mut cache = entities::AccountCache::default();
+    let mut out = Vec::new();
+    for (_, actor_id) in &rows {
+        if let Some(a) = queries::actors::by_id(&state.db, *actor_id).await? {
+            out.push(cache.get(state, &a).await?);
+        }
+    }
+    let ids: Vec<i64> = rows.iter().map(|(id, _)| *id).collect();
+    Ok(paged(
+        uri,
+        state.urls.base(),
+        &ids,
+        page.limit,
+        Value::Array(out),
+    ))
+}
+
 async fn favourited_by(
     State(state): State<AppState>,
     auth: Auth,
@@ -395,21 +420,8 @@ async fn favourited_by(
     let s = posts::visible(&state, viewer.as_ref(), id_of(&id)?).await?;
     let page = p.page(40, 80);
     let favs = queries::relations::favourites_of_status(&state.db, s.id, page).await?;
-    let mut cache = entities::AccountCache::default();
-    let mut out = Vec::new();
-    for f in &favs {
-        if let Some(a) = queries::actors::by_id(&state.db, f.actor_id).await? {
-            out.push(cache.get(&state, &a).await?);
-        }
-    }
-    let ids: Vec<i64> = favs.iter().map(|f| f.id).collect();
-    Ok(paged(
-        &uri,
-        state.urls.base(),
-        &ids,
-        page.limit,
-        Value::Array(out),
-    ))
+    let rows = favs.iter().map(|f| (f.id, f.actor_id)).collect();
+    accounts_page(&state, &uri, page, rows).await
 }
 
 async fn reblogged_by(
@@ -423,19 +435,6 @@ async fn reblogged_by(
     let s = posts::visible(&state, viewer.as_ref(), id_of(&id)?).await?;
     let page = p.page(40, 80);
     let boosts = queries::statuses::reblogs_of(&state.db, s.id, page).await?;
-    let mut cache = entities::AccountCache::default();
-    let mut out = Vec::new();
-    for b in &boosts {
-        if let Some(a) = queries::actors::by_id(&state.db, b.actor_id).await? {
-            out.push(cache.get(&state, &a).await?);
-        }
-    }
-    let ids: Vec<i64> = boosts.iter().map(|b| b.id).collect();
-    Ok(paged(
-        &uri,
-        state.urls.base(),
-        &ids,
-        page.limit,
-        Value::Array(out),
-    ))
+    let rows = boosts.iter().map(|b| (b.id, b.actor_id)).collect();
+    accounts_page(&state, &uri, page, rows).await
 }

@@ -337,6 +337,36 @@ async fn reject(
     answer(&state, &me, &id, false).await
 }
 
+/// A page of statuses someone marked (bookmarks, favourites), in the order
+/// of the marks, paged by the marks' ids. `marked` holds (mark id, status id).
+async fn marked_statuses(
+    state: &AppState,
+    me: &ApiMember,
+    uri: &axum::http::Uri,
+    page: queries::Page,
+    marked: Vec<(i64, i64)>,
+) -> AppResult<Response> {
+    let statuses = queries::statuses::by_ids(
+        &state.db,
+        &marked.iter().map(|(_, s)| *s).collect::<Vec<_>>(),
+    )
+    .await?;
+    let ordered: Vec<_> = marked
+        .iter()
+        .filter_map(|(_, sid)| statuses.iter().find(|s| s.id == *sid).cloned())
+        .collect();
+    let views = timelines::visible_views(state, Some(&me.member.actor), ordered).await?;
+    let body = entities::statuses(state, &views, true).await?;
+    let ids: Vec<i64> = marked.iter().map(|(id, _)| *id).collect();
+    Ok(paged(
+        uri,
+        state.urls.base(),
+        &ids,
+        page.limit,
+        Value::Array(body),
+    ))
+}
+
 async fn bookmarks(
     State(state): State<AppState>,
     me: ApiMember,
@@ -346,25 +376,8 @@ async fn bookmarks(
     me.require_scope("read:bookmarks")?;
     let page = p.page(20, 40);
     let rows = queries::relations::bookmarks_by_actor(&state.db, me.member.actor.id, page).await?;
-    let statuses = queries::statuses::by_ids(
-        &state.db,
-        &rows.iter().map(|r| r.status_id).collect::<Vec<_>>(),
-    )
-    .await?;
-    let ordered: Vec<_> = rows
-        .iter()
-        .filter_map(|r| statuses.iter().find(|s| s.id == r.status_id).cloned())
-        .collect();
-    let views = timelines::visible_views(&state, Some(&me.member.actor), ordered).await?;
-    let body = entities::statuses(&state, &views, true).await?;
-    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-    Ok(paged(
-        &uri,
-        state.urls.base(),
-        &ids,
-        page.limit,
-        Value::Array(body),
-    ))
+    let marked = rows.iter().map(|r| (r.id, r.status_id)).collect();
+    marked_statuses(&state, &me, &uri, page, marked).await
 }
 
 async fn favourites(
@@ -376,23 +389,6 @@ async fn favourites(
     me.require_scope("read:favourites")?;
     let page = p.page(20, 40);
     let rows = queries::relations::favourites_by_actor(&state.db, me.member.actor.id, page).await?;
-    let statuses = queries::statuses::by_ids(
-        &state.db,
-        &rows.iter().map(|r| r.status_id).collect::<Vec<_>>(),
-    )
-    .await?;
-    let ordered: Vec<_> = rows
-        .iter()
-        .filter_map(|r| statuses.iter().find(|s| s.id == r.status_id).cloned())
-        .collect();
-    let views = timelines::visible_views(&state, Some(&me.member.actor), ordered).await?;
-    let body = entities::statuses(&state, &views, true).await?;
-    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-    Ok(paged(
-        &uri,
-        state.urls.base(),
-        &ids,
-        page.limit,
-        Value::Array(body),
-    ))
+    let marked = rows.iter().map(|r| (r.id, r.status_id)).collect();
+    marked_statuses(&state, &me, &uri, page, marked).await
 }

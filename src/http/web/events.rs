@@ -1,6 +1,7 @@
 //! Event pages: the calendar (a month grid or a list, with filters), an
 //! event's page with its answer buttons, the form to create or change an
-//! event, and the organisers' participant list with approval.
+//! event, and the organisers' participant list with approval, invitations
+//! and messages to participants.
 
 use crate::{
     app::AppState,
@@ -13,6 +14,7 @@ use crate::{
         web::{Ctx, MemberCtx, views},
     },
 };
+use activitypub_federation::config::Data;
 use axum::{
     Router,
     extract::State,
@@ -34,6 +36,8 @@ pub fn routes() -> Router<AppState> {
         .route("/events/{id}/cancel", post(cancel))
         .route("/events/{id}/participants", get(participants_page))
         .route("/events/{id}/participants/{actor}/{decision}", post(decide))
+        .route("/events/{id}/invite", post(invite))
+        .route("/events/{id}/message", post(message))
 }
 
 fn event_value(
@@ -331,6 +335,58 @@ async fn decide(
         &state,
         &format!("/events/{id}/participants"),
         "flash-event-decided",
+    ))
+}
+
+#[derive(Deserialize)]
+struct InviteForm {
+    #[serde(default)]
+    handle: String,
+}
+
+async fn invite(
+    data: Data<AppState>,
+    MemberCtx(ctx, member): MemberCtx,
+    Path(id): Path<String>,
+    Form(form): Form<InviteForm>,
+) -> AppResult<Response> {
+    let id = parse_id(&id)?;
+    let who = views::by_handle(&data, &form.handle).await?;
+    let (_, events) = calendar::outreach::invite(&data, &member.actor, id, &who).await?;
+    publish::publish(&data, events).await;
+    Ok(ctx.redirect_with(
+        &data,
+        &format!("/events/{id}/participants"),
+        "flash-event-invited",
+    ))
+}
+
+#[derive(Deserialize)]
+struct MessageForm {
+    #[serde(default)]
+    text: String,
+}
+
+async fn message(
+    State(state): State<AppState>,
+    MemberCtx(ctx, member): MemberCtx,
+    Path(id): Path<String>,
+    Form(form): Form<MessageForm>,
+) -> AppResult<Response> {
+    let id = parse_id(&id)?;
+    let (_, events) = calendar::outreach::message_participants(
+        &state,
+        &member.actor,
+        id,
+        &form.text,
+        &calendar::outreach::DEFAULT_AUDIENCE,
+    )
+    .await?;
+    publish::publish(&state, events).await;
+    Ok(ctx.redirect_with(
+        &state,
+        &format!("/events/{id}/participants"),
+        "flash-event-messaged",
     ))
 }
 

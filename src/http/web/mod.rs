@@ -46,144 +46,73 @@ pub const CSRF_FIELD: &str = "csrf_token";
 /// Sessions last this long in the browser (they also expire when idle).
 pub const SESSION_COOKIE_DAYS: i64 = 30;
 
-const TEMPLATES: &[(&str, &str)] = &[
-    ("base.html", include_str!("templates/base.html")),
-    ("macros.html", include_str!("templates/macros.html")),
-    ("error.html", include_str!("templates/error.html")),
-    ("message.html", include_str!("templates/message.html")),
-    ("landing.html", include_str!("templates/landing.html")),
-    ("about.html", include_str!("templates/about.html")),
-    ("signup.html", include_str!("templates/signup.html")),
-    ("login.html", include_str!("templates/login.html")),
-    (
-        "account_status.html",
-        include_str!("templates/account_status.html"),
-    ),
-    (
-        "reset_password.html",
-        include_str!("templates/reset_password.html"),
-    ),
-    ("profile.html", include_str!("templates/profile.html")),
-    (
-        "settings_profile.html",
-        include_str!("templates/settings_profile.html"),
-    ),
-    (
-        "settings_account.html",
-        include_str!("templates/settings_account.html"),
-    ),
-    (
-        "admin_accounts.html",
-        include_str!("templates/admin_accounts.html"),
-    ),
-    (
-        "admin_account.html",
-        include_str!("templates/admin_account.html"),
-    ),
-    (
-        "admin_invites.html",
-        include_str!("templates/admin_invites.html"),
-    ),
-    (
-        "admin_settings.html",
-        include_str!("templates/admin_settings.html"),
-    ),
-    ("admin_nav.html", include_str!("templates/admin_nav.html")),
-    (
-        "oauth_authorize.html",
-        include_str!("templates/oauth_authorize.html"),
-    ),
-    ("oauth_code.html", include_str!("templates/oauth_code.html")),
-    (
-        "settings_apps.html",
-        include_str!("templates/settings_apps.html"),
-    ),
-    (
-        "settings_nav.html",
-        include_str!("templates/settings_nav.html"),
-    ),
-    ("post.html", include_str!("templates/post.html")),
-    ("posts.html", include_str!("templates/posts.html")),
-    (
-        "compose_form.html",
-        include_str!("templates/compose_form.html"),
-    ),
-    ("timeline.html", include_str!("templates/timeline.html")),
-    ("compose.html", include_str!("templates/compose.html")),
-    ("thread.html", include_str!("templates/thread.html")),
-    ("edit.html", include_str!("templates/edit.html")),
-    ("history.html", include_str!("templates/history.html")),
-    (
-        "notifications.html",
-        include_str!("templates/notifications.html"),
-    ),
-    (
-        "follow_requests.html",
-        include_str!("templates/follow_requests.html"),
-    ),
-    ("search.html", include_str!("templates/search.html")),
-    ("national.html", include_str!("templates/national.html")),
-    (
-        "account_row.html",
-        include_str!("templates/account_row.html"),
-    ),
+/// Every template, by name, compiled into the binary from `templates/`.
+macro_rules! templates {
+    ($($name:literal),* $(,)?) => {
+        &[$(($name, include_str!(concat!("templates/", $name)))),*]
+    };
+}
+
+const TEMPLATES: &[(&str, &str)] = templates![
+    "base.html",
+    "macros.html",
+    "error.html",
+    "message.html",
+    "landing.html",
+    "about.html",
+    "signup.html",
+    "login.html",
+    "account_status.html",
+    "reset_password.html",
+    "profile.html",
+    "settings_profile.html",
+    "settings_account.html",
+    "admin_accounts.html",
+    "admin_account.html",
+    "admin_invites.html",
+    "admin_settings.html",
+    "admin_nav.html",
+    "oauth_authorize.html",
+    "oauth_code.html",
+    "settings_apps.html",
+    "settings_nav.html",
+    "post.html",
+    "posts.html",
+    "compose_form.html",
+    "timeline.html",
+    "compose.html",
+    "thread.html",
+    "edit.html",
+    "history.html",
+    "notifications.html",
+    "follow_requests.html",
+    "search.html",
+    "national.html",
+    "account_row.html",
     // Groups web UI.
-    ("groups.html", include_str!("templates/groups.html")),
-    ("group_new.html", include_str!("templates/group_new.html")),
-    ("group.html", include_str!("templates/group.html")),
-    ("group_form.html", include_str!("templates/group_form.html")),
-    (
-        "group_posts.html",
-        include_str!("templates/group_posts.html"),
-    ),
-    (
-        "group_empty.html",
-        include_str!("templates/group_empty.html"),
-    ),
-    (
-        "group_members.html",
-        include_str!("templates/group_members.html"),
-    ),
-    (
-        "group_subgroups.html",
-        include_str!("templates/group_subgroups.html"),
-    ),
-    (
-        "group_about.html",
-        include_str!("templates/group_about.html"),
-    ),
-    ("group_log.html", include_str!("templates/group_log.html")),
-    (
-        "group_moderation.html",
-        include_str!("templates/group_moderation.html"),
-    ),
-    ("group_card.html", include_str!("templates/group_card.html")),
-    ("events.html", include_str!("templates/events.html")),
-    ("event.html", include_str!("templates/event.html")),
-    ("event_form.html", include_str!("templates/event_form.html")),
-    (
-        "event_participants.html",
-        include_str!("templates/event_participants.html"),
-    ),
+    "groups.html",
+    "group_new.html",
+    "group.html",
+    "group_form.html",
+    "group_posts.html",
+    "group_empty.html",
+    "group_members.html",
+    "group_subgroups.html",
+    "group_about.html",
+    "group_log.html",
+    "group_moderation.html",
+    "group_card.html",
+    "events.html",
+    "event.html",
+    "event_form.html",
+    "event_participants.html",
     // Resources web UI.
-    ("resources.html", include_str!("templates/resources.html")),
-    ("resource.html", include_str!("templates/resource.html")),
-    (
-        "resource_form.html",
-        include_str!("templates/resource_form.html"),
-    ),
-    (
-        "resource_diff.html",
-        include_str!("templates/resource_diff.html"),
-    ),
-    (
-        "resource_card.html",
-        include_str!("templates/resource_card.html"),
-    ),
-    (
-        "group_resources.html",
-        include_str!("templates/group_resources.html"),
-    ),
+    "resources.html",
+    "resource.html",
+    "resource_form.html",
+    "resource_diff.html",
+    "resource_card.html",
+    "group_resources.html",
 ];
 
 const STYLESHEET: &str = include_str!("static/style.css");

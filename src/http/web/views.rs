@@ -277,6 +277,27 @@ pub fn back_to(back: Option<&str>, fallback: &str) -> String {
     }
 }
 
+/// Someone named in a form, here or on another server.
+pub async fn by_handle(
+    data: &activitypub_federation::config::Data<AppState>,
+    raw: &str,
+) -> AppResult<actors::Model> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Err(AppError::Unprocessable(crate::msg!(
+            "error-field-required",
+            field = "handle"
+        )));
+    }
+    match crate::federation::resolve::handle(data, raw, true).await {
+        Ok(Some(a)) => Ok(a),
+        Ok(None) | Err(_) => Err(AppError::Unprocessable(crate::msg!(
+            "error-group-handle-unknown",
+            handle = raw.trim_start_matches('@').to_string()
+        ))),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

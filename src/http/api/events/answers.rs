@@ -6,6 +6,7 @@ use crate::{
     federation::publish,
     http::extract::{ApiMember, Json},
 };
+use activitypub_federation::config::Data;
 
 /// Answer an event: going, maybe or not going. In approval mode "going"
 /// becomes a request; when the event is full it joins the waiting list (if
@@ -66,6 +67,20 @@ pub enum ParticipantStatus {
     Rejected,
 }
 
+impl ParticipantStatus {
+    fn rsvp(self) -> Rsvp {
+        match self {
+            Self::Going => Rsvp::Going,
+            Self::Maybe => Rsvp::Maybe,
+            Self::NotGoing => Rsvp::NotGoing,
+            Self::Pending => Rsvp::Pending,
+            Self::Waiting => Rsvp::Waiting,
+            Self::Invited => Rsvp::Invited,
+            Self::Rejected => Rsvp::Rejected,
+        }
+    }
+}
+
 /// Everyone who answered (organisers only); everyone else sees the count.
 #[utoipa::path(get, path = "/api/v1/staffroom/events/{id}/participants", tag = "events",
     params(("id" = String, Path, description = "The event's id"), ParticipantsQuery),
@@ -80,17 +95,7 @@ pub async fn participants(
     me.require_scope("read:statuses")?;
     let actor = &me.member.actor;
     let e = event_by_id(&state, Some(actor), &id).await?;
-    let status = q.status.and_then(|s| {
-        Rsvp::parse(match s {
-            ParticipantStatus::Going => "going",
-            ParticipantStatus::Maybe => "maybe",
-            ParticipantStatus::NotGoing => "not_going",
-            ParticipantStatus::Pending => "pending",
-            ParticipantStatus::Waiting => "waiting",
-            ParticipantStatus::Invited => "invited",
-            ParticipantStatus::Rejected => "rejected",
-        })
-    });
+    let status = q.status.map(ParticipantStatus::rsvp);
     let list = calendar::participants(&state, actor, e.id, status).await?;
     Ok(axum::Json(
         list.into_iter()
@@ -132,6 +137,89 @@ pub async fn decide(
         status: p.status,
         message: p.message,
         updated_at: entities::iso(p.updated_at),
+    }))
+}
+
+/// Whom to invite.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct EventInvitee {
+    /// An account id, or a handle: `name` here, `name@server` elsewhere.
+    #[schema(min_length = 1, max_length = 300, pattern = r"^\S+$")]
+    pub account: String,
+}
+
+/// Invite someone, here or on another server (organisers only). Needed to
+/// answer an invitation-mode event; local invitees get a notification,
+/// remote ones a direct post with the event's link.
+#[utoipa::path(post, path = "/api/v1/staffroom/events/{id}/invite", tag = "events", request_body = EventInvitee,
+    params(("id" = String, Path, description = "The event's id")),
+    responses((status = 200, body = EventParticipant), (status = 401), (status = 403), (status = 404), (status = 422)),
+    security(("bearer" = ["write:statuses"])))]
+pub async fn invite(
+    data: Data<AppState>,
+    me: ApiMember,
+    Path(id): Path<String>,
+    Json(body): Json<EventInvitee>,
+) -> AppResult<axum::Json<EventParticipant>> {
+    me.require_scope("write:statuses")?;
+    let actor = &me.member.actor;
+    let e = event_by_id(&data, Some(actor), &id).await?;
+    let who = crate::http::api::groups::account_or_handle(&data, &body.account).await?;
+    let (p, events) = calendar::outreach::invite(&data, actor, e.id, &who).await?;
+    publish::publish(&data, events).await;
+    Ok(axum::Json(EventParticipant {
+        account: entities::account(&data, &who),
+        status: p.status,
+        message: p.message,
+        updated_at: entities::iso(p.updated_at),
+    }))
+}
+
+/// A message from the organisers to the participants.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ParticipantsMessage {
+    /// The message (Markdown, like a post); the event's link is added.
+    #[schema(min_length = 1, max_length = 4000, pattern = r"\S")]
+    pub text: String,
+    /// Who gets it, by their answer (default: going, maybe and waiting).
+    #[schema(max_items = 7)]
+    pub to: Option<Vec<ParticipantStatus>>,
+}
+
+/// The direct post that carried a message.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MessageSent {
+    /// The post's id (`/api/v1/statuses/:id`).
+    pub status_id: String,
+    pub uri: String,
+}
+
+/// Write to the participants (organisers only): a direct post mentioning
+/// each of them, delivered to their servers like any private mention.
+#[utoipa::path(post, path = "/api/v1/staffroom/events/{id}/message", tag = "events", request_body = ParticipantsMessage,
+    params(("id" = String, Path, description = "The event's id")),
+    responses((status = 200, body = MessageSent), (status = 401), (status = 403), (status = 404), (status = 422)),
+    security(("bearer" = ["write:statuses"])))]
+pub async fn message(
+    State(state): State<AppState>,
+    me: ApiMember,
+    Path(id): Path<String>,
+    Json(body): Json<ParticipantsMessage>,
+) -> AppResult<axum::Json<MessageSent>> {
+    me.require_scope("write:statuses")?;
+    let actor = &me.member.actor;
+    let e = event_by_id(&state, Some(actor), &id).await?;
+    let audience: Vec<Rsvp> = match &body.to {
+        Some(list) => list.iter().map(|s| s.rsvp()).collect(),
+        None => calendar::outreach::DEFAULT_AUDIENCE.to_vec(),
+    };
+    let (post, events) =
+        calendar::outreach::message_participants(&state, actor, e.id, &body.text, &audience)
+            .await?;
+    publish::publish(&state, events).await;
+    Ok(axum::Json(MessageSent {
+        status_id: post.id.to_string(),
+        uri: post.ap_id,
     }))
 }
 

@@ -1,7 +1,8 @@
 //! Staffroom's events endpoints, in the Mastodon API's style, under
 //! `/api/v1/staffroom/events`: the calendar (upcoming, with filters),
 //! creating, showing, changing, cancelling and deleting events, answering
-//! them, and the organisers' participant list with approval. An event's
+//! them, and the organisers' tools: the participant list with approval,
+//! invitations and messages to participants. An event's
 //! `id` is also the id of its post, so `/api/v1/statuses/:id` shows it as a
 //! post. Handlers parse and shape JSON; the rules live in `domain::calendar`.
 
@@ -44,6 +45,8 @@ pub fn routes() -> Router<AppState> {
         .route(&format!("{BASE}/{{id}}/cancel"), post(cancel))
         .route(&format!("{BASE}/{{id}}/rsvp"), post(rsvp))
         .route(&format!("{BASE}/{{id}}/participants"), get(participants))
+        .route(&format!("{BASE}/{{id}}/invite"), post(invite))
+        .route(&format!("{BASE}/{{id}}/message"), post(message))
         .route(
             &format!("{BASE}/{{id}}/participants/{{account_id}}/{{decision}}"),
             post(decide),

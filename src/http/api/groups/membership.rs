@@ -5,7 +5,7 @@ use super::*;
 use crate::{
     db::queries::Page,
     domain::follows,
-    federation::{publish, resolve},
+    federation::publish,
     http::{
         api::pagination::{PageParams, paged},
         extract::{Json, Path, Query},
@@ -157,14 +157,7 @@ pub async fn authorize(
     me: ApiMember,
     Path((id, account)): MemberPath,
 ) -> AppResult<axum::Json<GroupEntity>> {
-    write(&me)?;
-    let g = local_group(&state, &id).await?;
-    let who = account_by_id(&state, &account).await?;
-    let events = groups::approve(&state, &me.member, &g, who.id).await?;
-    publish::publish(&state, events).await;
-    Ok(axum::Json(
-        group_entity(&state, Some(&me.member), &g).await?,
-    ))
+    answer_request(&state, &me, &id, &account, true).await
 }
 
 /// Decline a request to join.
@@ -177,14 +170,27 @@ pub async fn reject(
     me: ApiMember,
     Path((id, account)): MemberPath,
 ) -> AppResult<axum::Json<GroupEntity>> {
-    write(&me)?;
-    let g = local_group(&state, &id).await?;
-    let who = account_by_id(&state, &account).await?;
-    let events = groups::reject(&state, &me.member, &g, who.id).await?;
-    publish::publish(&state, events).await;
-    Ok(axum::Json(
-        group_entity(&state, Some(&me.member), &g).await?,
-    ))
+    answer_request(&state, &me, &id, &account, false).await
+}
+
+/// Admit (`admit`) or decline someone's request to join.
+async fn answer_request(
+    state: &AppState,
+    me: &ApiMember,
+    id: &str,
+    account: &str,
+    admit: bool,
+) -> AppResult<axum::Json<GroupEntity>> {
+    write(me)?;
+    let g = local_group(state, id).await?;
+    let who = account_by_id(state, account).await?;
+    let events = if admit {
+        groups::approve(state, &me.member, &g, who.id).await?
+    } else {
+        groups::reject(state, &me.member, &g, who.id).await?
+    };
+    publish::publish(state, events).await;
+    Ok(axum::Json(group_entity(state, Some(&me.member), &g).await?))
 }
 
 /// Whom to invite.
@@ -209,14 +215,7 @@ pub async fn invite(
 ) -> AppResult<axum::Json<GroupEntity>> {
     write(&me)?;
     let g = local_group(&data, &id).await?;
-    let who = match account_by_id(&data, &body.account).await {
-        Ok(a) => a,
-        Err(_) => resolve::handle(&data, &body.account, true)
-            .await
-            .ok()
-            .flatten()
-            .ok_or_else(AppError::not_found)?,
-    };
+    let who = account_or_handle(&data, &body.account).await?;
     let events = groups::invite(&data, &me.member, &g, &who).await?;
     publish::publish(&data, events).await;
     Ok(axum::Json(group_entity(&data, Some(&me.member), &g).await?))

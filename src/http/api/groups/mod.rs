@@ -225,6 +225,23 @@ pub async fn account_by_id(state: &AppState, raw: &str) -> AppResult<actors::Mod
         .ok_or_else(AppError::not_found)
 }
 
+/// An account by id, or a handle (`name` here, `name@server` elsewhere)
+/// looked up over WebFinger when not yet known; 404 when neither.
+pub async fn account_or_handle(
+    data: &activitypub_federation::config::Data<AppState>,
+    raw: &str,
+) -> AppResult<actors::Model> {
+    match account_by_id(data, raw).await {
+        Ok(a) => Ok(a),
+        Err(_) => crate::federation::resolve::handle(data, raw, true)
+            .await
+            .ok()
+            .flatten()
+            .filter(|a| a.deleted_at.is_none())
+            .ok_or_else(AppError::not_found),
+    }
+}
+
 /// The signed-in member for reading endpoints that anonymous callers may
 /// use too; a bad token is still a 401.
 pub fn viewer(auth: &Auth, scope: &str) -> AppResult<Option<Member>> {

@@ -7,13 +7,12 @@
 use super::Standing;
 use crate::{
     app::AppState,
-    db::entities::actors,
     domain::{
         follows,
         groups::{self, GroupRole, moderation},
     },
     error::{AppError, AppResult},
-    federation::{publish, resolve},
+    federation::publish,
     http::{
         extract::{Form, Path},
         web::{MemberCtx, views},
@@ -45,24 +44,6 @@ impl ActionForm {
 
     fn reason(&self) -> Option<&str> {
         Some(self.reason.as_str()).filter(|r| !r.trim().is_empty())
-    }
-}
-
-/// Someone named in a form, here or on another server.
-async fn by_handle(data: &Data<AppState>, raw: &str) -> AppResult<actors::Model> {
-    let raw = raw.trim();
-    if raw.is_empty() {
-        return Err(AppError::Unprocessable(msg!(
-            "error-field-required",
-            field = "handle"
-        )));
-    }
-    match resolve::handle(data, raw, true).await {
-        Ok(Some(a)) => Ok(a),
-        Ok(None) | Err(_) => Err(AppError::Unprocessable(msg!(
-            "error-group-handle-unknown",
-            handle = raw.trim_start_matches('@').to_string()
-        ))),
     }
 }
 
@@ -101,14 +82,14 @@ pub(super) async fn group_action(
             (Vec::new(), "flash-group-declined")
         }
         "invite" => {
-            let who = by_handle(&data, &form.handle).await?;
+            let who = views::by_handle(&data, &form.handle).await?;
             (
                 groups::invite(&data, &me, &group, &who).await?,
                 "flash-group-invited",
             )
         }
         "ban" => {
-            let who = by_handle(&data, &form.handle).await?;
+            let who = views::by_handle(&data, &form.handle).await?;
             (
                 moderation::ban(&data, &me, &group, who.id, form.reason()).await?,
                 "flash-group-banned",
