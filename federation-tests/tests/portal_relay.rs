@@ -235,6 +235,43 @@ async fn the_portal_relays_public_content_between_members_and_to_followers() {
         .await;
     }
 
+    // A public event too: in C's calendar and the portal's national calendar.
+    let year = chrono::Datelike::year(&chrono::Utc::now()) + 1;
+    let event_title = marker("Maths olympiad");
+    alice_a
+        .post(
+            "/api/v1/staffroom/events",
+            &json!({
+                "title": event_title,
+                "description": "Regional round.",
+                "start_time": format!("{year}-03-12T09:00:00+01:00"),
+                "end_time": format!("{year}-03-12T12:00:00+01:00"),
+                "timezone": "Europe/Paris",
+                "location_name": "Lycée Victor Hugo",
+            }),
+        )
+        .await;
+    wait_for("C's calendar lists A's event", async || {
+        carol_c
+            .list("/api/v1/staffroom/events", &[])
+            .await
+            .iter()
+            .any(|e| str_field(e, "title") == event_title)
+    })
+    .await;
+    wait_for("the national calendar lists A's event", async || {
+        reqwest::Client::new()
+            .get(p.url("/national/calendar.ics"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+            .contains(&event_title)
+    })
+    .await;
+
     // Edited on A: B, C and the followers see the new version.
     let new_title = marker("Linear functions, revised");
     multipart(
