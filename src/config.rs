@@ -36,6 +36,8 @@ pub struct Config {
 #[serde(deny_unknown_fields)]
 pub struct PortalConfig {
     pub actor_name: String,
+    /// Topic channels: one actor per subject or hashtag.
+    pub topics: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -14,6 +14,7 @@ mod m20261124_000004_groups;
 mod m20261124_000005_search;
 mod m20261125_000006_events;
 mod m20261125_000007_resources;
+mod m20261126_000008_portal;
 
 pub struct Migrator;
 
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000005_search::Migration),
             Box::new(m20261125_000006_events::Migration),
             Box::new(m20261125_000007_resources::Migration),
+            Box::new(m20261126_000008_portal::Migration),
         ]
     }
 }

@@ -392,7 +392,11 @@ pub async fn receive_follow(
         return Ok(vec![Event::FollowRejected(row)]);
     }
     let now = chrono::Utc::now();
-    let admitted = admission(&state.db, follower, target).await?;
+    let admitted = if target.ap_id == crate::federation::portal::actor_id(state) {
+        crate::domain::portal::admission(&state.db, follower).await?
+    } else {
+        admission(&state.db, follower, target).await?
+    };
     if let Admission::Refuse(m) = &admitted {
         tracing::info!(follower = %follower.ap_id, target = %target.ap_id, reason = %m.render(crate::i18n::Locale::En), "follow refused");
         let row = follows::Model {

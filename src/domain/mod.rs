@@ -16,6 +16,7 @@ pub mod instance;
 pub mod interactions;
 pub mod invites;
 pub mod media;
+pub mod national;
 pub mod notifications;
 pub mod oauth;
 pub mod polls;

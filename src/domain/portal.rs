@@ -5,6 +5,10 @@
 //! (`approve`) or suspend a member (`suspend`, a `Reject` of its follow, which
 //! also refuses a pending application). Everything travels as ordinary
 //! follows, so leaving is an `Undo{Follow}` and needs nothing of its own.
+//!
+//! Everyone else following the portal actor (people, relay subscribers
+//! following the Public collection) is accepted at once: they only read
+//! the national feed, they are not trusted as members.
 
 use crate::{
     app::AppState,
@@ -13,6 +17,21 @@ use crate::{
     error::{AppError, AppResult},
     federation::portal,
 };
+
+/// Who is let in by the portal actor: an instance actor applies and waits
+/// for the admins, unless it subscribed as a relay; anyone else reads.
+pub async fn admission(
+    db: &impl sea_orm::ConnectionTrait,
+    follower: &actors::Model,
+) -> AppResult<crate::domain::groups::Admission> {
+    use crate::domain::groups::Admission;
+    if follower.kind == "Application"
+        && !crate::db::queries::portal::is_relay(db, follower.id).await?
+    {
+        return Ok(Admission::Pending);
+    }
+    Ok(Admission::Accept)
+}
 
 /// How an instance stands with the portal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,7 +86,10 @@ pub async fn approve(state: &AppState, domain: &str) -> AppResult<Option<Vec<Eve
     let Some(applicant) = instance_of(state, &p, follows::PENDING, domain).await? else {
         return Ok(None);
     };
-    Ok(Some(follows::authorize(state, &p, applicant.id).await?))
+    let events = follows::authorize(state, &p, applicant.id).await?;
+    // The directory shows what the new member's NodeInfo says.
+    crate::domain::national::refresh_nodeinfo(state, &applicant).await;
+    Ok(Some(events))
 }
 
 /// Suspend the member (or refuse the applicant) at `domain`. `None` when it

@@ -96,7 +96,11 @@ pub async fn apply(data: &Data<AppState>, activity: Value) -> Result<(), FedErro
         "Follow" => {
             let target_id =
                 id_of(&object).ok_or_else(|| FedError::invalid("Follow without object"))?;
-            let target = local_actor(data, &target_id).await?;
+            let target =
+                match crate::federation::portal::relay_follow(data, &actor, &object).await? {
+                    Some(p) => p,
+                    None => local_actor(data, &target_id).await?,
+                };
             let events = follows::receive_follow(data, &actor, &target, &id).await?;
             publish::publish(data, events).await;
             Ok(())
@@ -112,9 +116,14 @@ pub async fn apply(data: &Data<AppState>, activity: Value) -> Result<(), FedErro
             Ok(())
         }
         "Undo" => undo(data, &actor, &object).await,
-        "Create" => create(data, &actor, &activity, &object).await,
-        "Update" => update(data, &actor, &activity, &object).await,
-        "Delete" => delete(data, &actor, &activity, &object).await,
+        "Create" | "Update" | "Delete" => {
+            match kind.as_str() {
+                "Create" => create(data, &actor, &activity, &object).await?,
+                "Update" => update(data, &actor, &activity, &object).await?,
+                _ => delete(data, &actor, &activity, &object).await?,
+            }
+            crate::federation::relay::relay_incoming(data, &actor, &kind, &activity).await
+        }
         "Add" | "Remove" => featured(data, &actor, &kind, &activity, &object).await,
         "Lock" => {
             let target = id_of(&object).ok_or_else(|| FedError::invalid("Lock without object"))?;
@@ -235,9 +244,16 @@ async fn undo(
     let inner_object = object.get("object").and_then(id_of);
     match inner_type.as_deref() {
         Some("Follow") => {
-            let target =
-                inner_object.ok_or_else(|| FedError::invalid("Undo Follow without object"))?;
-            if let Ok(t) = local_actor(data, &target).await {
+            let relay = crate::federation::portal::relay_unfollow(data, actor, object).await?;
+            let target = match relay {
+                Some(p) => Ok(p),
+                None => {
+                    let target = inner_object
+                        .ok_or_else(|| FedError::invalid("Undo Follow without object"))?;
+                    local_actor(data, &target).await
+                }
+            };
+            if let Ok(t) = target {
                 let events = follows::receive_unfollow(data, actor, &t).await?;
                 publish::publish(data, events).await;
             }
@@ -546,6 +562,9 @@ async fn announce(
         && crate::federation::groups::receive_announce(data, actor, object).await?
     {
         return Ok(());
+    }
+    if crate::federation::relay::is_our_portal(data, actor).await? {
+        return crate::federation::relay::receive_announce(data, object).await;
     }
     // Announce{Create{...}} from a group we do not know as one.
     let target = match type_of(object).as_deref() {

@@ -565,23 +565,59 @@ pub async fn ensure_instance_actor(state: &AppState) -> Result<actors::Model, Fe
     if let Some(a) = queries::actors::by_ap_id(&state.db, &ap_id).await? {
         return Ok(a);
     }
+    let domain = state.urls.domain().to_string();
+    insert_application(
+        state,
+        LocalApplication {
+            ap_id,
+            username: domain,
+            summary: String::new(),
+            discoverable: false,
+            kind: "Application",
+            manually_approves_followers: true,
+        },
+    )
+    .await?
+    .ok_or_else(|| FedError::Internal(anyhow::anyhow!("cannot create the instance actor")))
+}
+
+/// What differs between our server-level actors (the instance actor, the
+/// portal actor, the portal's topic channels).
+pub(crate) struct LocalApplication {
+    pub ap_id: String,
+    pub username: String,
+    pub summary: String,
+    pub discoverable: bool,
+    /// `Application` for the instance and portal actors, `Service` for the
+    /// portal's topic channels.
+    pub kind: &'static str,
+    pub manually_approves_followers: bool,
+}
+
+/// Create one of our server-level actors with a new key pair: bots, not
+/// people. `None` only when the insert
+/// failed and no such actor exists either; when another process (the CLI,
+/// the server) made it at the same moment, that one is returned.
+pub(crate) async fn insert_application(
+    state: &AppState,
+    spec: LocalApplication,
+) -> Result<Option<actors::Model>, FedError> {
     let keys = keys::generate().await?;
     let now = Utc::now();
-    let domain = state.urls.domain().to_string();
     let model = actors::ActiveModel {
         id: Set(ids::next_id()),
-        ap_id: Set(ap_id.clone()),
-        kind: Set("Application".into()),
-        username: Set(domain.clone()),
-        domain: Set(domain),
+        ap_id: Set(spec.ap_id.clone()),
+        kind: Set(spec.kind.into()),
+        username: Set(spec.username),
+        domain: Set(state.urls.domain().to_string()),
         local: Set(true),
         display_name: Set(state.config.instance.name.clone()),
-        summary: Set(String::new()),
+        summary: Set(spec.summary),
         summary_source: Set(None),
         url: Set(Some(format!("{}/about", state.urls.base()))),
-        inbox_url: Set(state.urls.inbox(&ap_id)),
+        inbox_url: Set(state.urls.inbox(&spec.ap_id)),
         shared_inbox_url: Set(Some(state.urls.shared_inbox())),
-        outbox_url: Set(Some(state.urls.outbox(&ap_id))),
+        outbox_url: Set(Some(state.urls.outbox(&spec.ap_id))),
         followers_url: Set(None),
         following_url: Set(None),
         featured_url: Set(None),
@@ -591,8 +627,8 @@ pub async fn ensure_instance_actor(state: &AppState) -> Result<actors::Model, Fe
         header_media_id: Set(None),
         public_key_pem: Set(keys.public_pem),
         private_key_pem: Set(Some(keys.private_pem)),
-        manually_approves_followers: Set(true),
-        discoverable: Set(false),
+        manually_approves_followers: Set(spec.manually_approves_followers),
+        discoverable: Set(spec.discoverable),
         indexable: Set(false),
         bot: Set(true),
         fields: Set(json!([])),
@@ -605,10 +641,7 @@ pub async fn ensure_instance_actor(state: &AppState) -> Result<actors::Model, Fe
         deleted_at: Set(None),
     };
     match queries::actors::insert(&state.db, model).await {
-        Ok(m) => Ok(m),
-        // Another process (the CLI) made it at the same moment.
-        Err(_) => queries::actors::by_ap_id(&state.db, &ap_id)
-            .await?
-            .ok_or_else(|| FedError::Internal(anyhow::anyhow!("cannot create the instance actor"))),
+        Ok(m) => Ok(Some(m)),
+        Err(_) => Ok(queries::actors::by_ap_id(&state.db, &spec.ap_id).await?),
     }
 }

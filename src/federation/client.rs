@@ -109,6 +109,9 @@ pub async fn federation_config(state: &AppState) -> anyhow::Result<FederationCon
     crate::federation::portal::ensure_actor(state)
         .await
         .map_err(|e| anyhow::anyhow!("portal actor: {e}"))?;
+    crate::federation::topics::ensure_actors(state)
+        .await
+        .map_err(|e| anyhow::anyhow!("portal topic channels: {e}"))?;
     let insecure = state.config.federation.allow_insecure_loopback;
     let config = FederationConfig::builder()
         .domain(state.config.instance.domain.clone())

@@ -14,18 +14,25 @@ use crate::{
     config::InstanceRole,
     db::{
         entities::actors,
-        ids,
         queries::{self, Page},
     },
-    federation::{actors::person, error::FedError, keys},
+    federation::{
+        actors::{LocalApplication, insert_application, person},
+        error::FedError,
+        protocol::{ids_of, is_public},
+    },
 };
-use chrono::Utc;
-use sea_orm::ActiveValue::Set;
 use serde_json::{Value, json};
 
 /// Where the portal actor lives.
 pub fn actor_id(state: &AppState) -> String {
     format!("{}/portal", state.urls.base())
+}
+
+/// The portal actor's followers (member instances, relay subscribers and
+/// people): the audience of what it relays.
+pub fn followers_id(state: &AppState) -> String {
+    format!("{}/followers", actor_id(state))
 }
 
 pub fn members_id(state: &AppState) -> String {
@@ -51,50 +58,20 @@ pub async fn ensure_actor(state: &AppState) -> Result<Option<actors::Model>, Fed
             "portal.actor_name `{name}` is already the name of an account or group here"
         )));
     }
-    let keys = keys::generate().await?;
-    let now = Utc::now();
-    let model = actors::ActiveModel {
-        id: Set(ids::next_id()),
-        ap_id: Set(ap_id.clone()),
-        kind: Set("Application".into()),
-        username: Set(name),
-        domain: Set(state.urls.domain().to_string()),
-        local: Set(true),
-        display_name: Set(state.config.instance.name.clone()),
-        summary: Set(state.config.instance.description.clone()),
-        summary_source: Set(None),
-        url: Set(Some(format!("{}/about", state.urls.base()))),
-        inbox_url: Set(state.urls.inbox(&ap_id)),
-        shared_inbox_url: Set(Some(state.urls.shared_inbox())),
-        outbox_url: Set(Some(state.urls.outbox(&ap_id))),
-        followers_url: Set(None),
-        following_url: Set(None),
-        featured_url: Set(None),
-        avatar_url: Set(None),
-        header_url: Set(None),
-        avatar_media_id: Set(None),
-        header_media_id: Set(None),
-        public_key_pem: Set(keys.public_pem),
-        private_key_pem: Set(Some(keys.private_pem)),
-        // Instances join by request; the portal's admins decide.
-        manually_approves_followers: Set(true),
-        discoverable: Set(true),
-        indexable: Set(false),
-        bot: Set(true),
-        fields: Set(json!([])),
-        subjects: Set(json!([])),
-        languages: Set(json!([])),
-        account_id: Set(None),
-        created_at: Set(now),
-        updated_at: Set(now),
-        last_refreshed_at: Set(Some(now)),
-        deleted_at: Set(None),
-    };
-    match queries::actors::insert(&state.db, model).await {
-        Ok(m) => Ok(Some(m)),
-        // The server and the CLI may start at the same moment.
-        Err(_) => Ok(queries::actors::by_ap_id(&state.db, &ap_id).await?),
-    }
+    // Instances join by request (the actor approves followers by hand);
+    // the portal's admins decide.
+    insert_application(
+        state,
+        LocalApplication {
+            ap_id,
+            username: name,
+            summary: state.config.instance.description.clone(),
+            discoverable: true,
+            kind: "Application",
+            manually_approves_followers: true,
+        },
+    )
+    .await
 }
 
 /// The portal actor if this instance is a portal and it exists.
@@ -111,11 +88,12 @@ pub fn document(state: &AppState, portal: &actors::Model) -> Result<Value, FedEr
         serde_json::to_value(person(state, portal)?).map_err(|e| FedError::Internal(e.into()))?;
     if let Some(map) = doc.as_object_mut() {
         map.insert("members".into(), Value::String(members_id(state)));
+        map.insert("followers".into(), Value::String(followers_id(state)));
     }
     Ok(doc)
 }
 
-/// Follow rows of instance actors in a given state (`accepted`: members,
+/// Instance actors following the portal in a given state (`accepted`: members,
 /// `pending`: applications), with the actors, oldest first.
 pub async fn instances(
     state: &AppState,
@@ -129,7 +107,9 @@ pub async fn instances(
     let rows = queries::follows::followers(&state.db, portal.id, follow_state, page).await?;
     let ids: Vec<i64> = rows.iter().rev().map(|r| r.follower_id).collect();
     let mut found = queries::actors::by_ids(&state.db, &ids).await?;
-    found.retain(|a| a.kind == "Application" && !a.local);
+    // Relay subscribers follow the portal too but are no member instances.
+    let relays = queries::portal::relay_ids(&state.db).await?;
+    found.retain(|a| a.kind == "Application" && !a.local && !relays.contains(&a.id));
     found.sort_by_key(|a| ids.iter().position(|id| *id == a.id));
     Ok(found)
 }
@@ -146,5 +126,57 @@ pub async fn members_document(state: &AppState, portal: &actors::Model) -> Resul
         "type": "OrderedCollection",
         "totalItems": members.len(),
         "orderedItems": members,
+    }))
+}
+
+/// A relay subscription (FEP-ae0c, Mastodon's way): a Follow whose object
+/// is the Public collection, sent to the portal. It is a follow of the
+/// portal actor, recorded as a relay so that it never counts as a member.
+/// `None` when the Follow is not of the Public collection.
+pub async fn relay_follow(
+    state: &AppState,
+    follower: &actors::Model,
+    object: &Value,
+) -> Result<Option<actors::Model>, FedError> {
+    if !ids_of(object).iter().any(|a| is_public(a)) {
+        return Ok(None);
+    }
+    let Some(p) = actor(state).await? else {
+        return Err(FedError::NotFound(
+            "this instance is not a portal and relays nothing".into(),
+        ));
+    };
+    queries::portal::add_relay(&state.db, follower.id).await?;
+    Ok(Some(p))
+}
+
+/// The `Undo` of a relay subscription (`undone` is the Follow): the portal
+/// actor whose follow ends, or `None` when it was no relay subscription.
+pub async fn relay_unfollow(
+    state: &AppState,
+    follower: &actors::Model,
+    undone: &Value,
+) -> Result<Option<actors::Model>, FedError> {
+    let object = undone.get("object").unwrap_or(&Value::Null);
+    if !ids_of(object).iter().any(|a| is_public(a)) {
+        return Ok(None);
+    }
+    let Some(p) = actor(state).await? else {
+        return Ok(None);
+    };
+    queries::portal::remove_relay(&state.db, follower.id).await?;
+    Ok(Some(p))
+}
+
+/// The portal actor's followers collection: only its size is public.
+pub async fn followers_document(
+    state: &AppState,
+    portal: &actors::Model,
+) -> Result<Value, FedError> {
+    let total = queries::follows::count_followers(&state.db, portal.id).await?;
+    Ok(json!({
+        "id": followers_id(state),
+        "type": "OrderedCollection",
+        "totalItems": total,
     }))
 }

@@ -17,6 +17,7 @@ use crate::{
         groups,
         objects::note,
         protocol::{PUBLIC, with_context},
+        relay,
     },
 };
 use sea_orm::ActiveValue::Set;
@@ -78,7 +79,10 @@ pub(crate) async fn publish_one(state: &AppState, event: &Event) -> AppResult<()
                 "object": object,
             });
             let usual = post_audience(state, &s, &author).await?;
-            let inboxes = groups::post_inboxes(state, &s, usual, false).await?;
+            let mut inboxes = groups::post_inboxes(state, &s, usual, false).await?;
+            if relay::post_goes_to_portal(state, &s).await? {
+                inboxes.extend(relay::portal_inboxes(state).await?);
+            }
             enqueue(
                 state,
                 &author,
@@ -103,7 +107,10 @@ pub(crate) async fn publish_one(state: &AppState, event: &Event) -> AppResult<()
                 "object": { "id": s.ap_id, "type": "Tombstone" },
             });
             let usual = post_audience(state, &s, &author).await?;
-            let inboxes = groups::post_inboxes(state, &s, usual, true).await?;
+            let mut inboxes = groups::post_inboxes(state, &s, usual, true).await?;
+            if relay::post_goes_to_portal(state, &s).await? {
+                inboxes.extend(relay::portal_inboxes(state).await?);
+            }
             enqueue(
                 state,
                 &author,

@@ -154,13 +154,16 @@ pub fn document(state: &AppState, r: &Resource) -> Value {
 }
 
 /// Remote inboxes that hear about a resource: the owner's followers and,
-/// in a group, the group's members.
+/// in a group, the group's members; public ones also go to our portals.
 async fn audience(state: &AppState, r: &Resource) -> AppResult<BTreeSet<String>> {
     let mut out = follower_inboxes(state, r.model.owner_id).await?;
     if let Some(g) = r.model.group_id
         && g != r.model.owner_id
     {
         out.extend(follower_inboxes(state, g).await?);
+    }
+    if r.model.local && r.visibility() == resources::Visibility::Public {
+        out.extend(crate::federation::relay::portal_inboxes(state).await?);
     }
     Ok(out)
 }

@@ -104,8 +104,9 @@ async fn webfinger(
     let actor = queries::actors::local_by_username(&state.db, &username)
         .await?
         .filter(|a| {
-            let portal =
-                a.kind == "Application" && a.ap_id == crate::federation::portal::actor_id(&state);
+            let portal = (a.kind == "Application"
+                && a.ap_id == crate::federation::portal::actor_id(&state))
+                || crate::federation::topics::is_topic(&state, a);
             a.deleted_at.is_none() && (a.kind == "Person" || a.kind == "Group" || portal)
         })
         .ok_or_else(AppError::not_found)?;

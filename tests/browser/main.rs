@@ -15,5 +15,6 @@ mod harness;
 mod accounts;
 mod events;
 mod groups;
+mod portal;
 mod posts;
 mod resources;

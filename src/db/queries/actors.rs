@@ -1,6 +1,7 @@
 use crate::db::entities::actors::{ActiveModel, Column, Entity, Model};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect,
 };
 
 pub async fn insert(db: &impl ConnectionTrait, model: ActiveModel) -> Result<Model, DbErr> {
@@ -92,5 +93,20 @@ pub async fn count_local_people(db: &impl ConnectionTrait) -> Result<u64, DbErr>
         .filter(Column::Kind.eq("Person"))
         .filter(Column::DeletedAt.is_null())
         .count(db)
+        .await
+}
+
+/// The groups of another server (`host[:port]`), by name.
+pub async fn remote_groups_of(
+    db: &impl ConnectionTrait,
+    domain: &str,
+) -> Result<Vec<Model>, DbErr> {
+    Entity::find()
+        .filter(Column::Domain.eq(domain))
+        .filter(Column::Kind.eq("Group"))
+        .filter(Column::Local.eq(false))
+        .order_by_asc(Column::Username)
+        .limit(500)
+        .all(db)
         .await
 }

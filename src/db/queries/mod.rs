@@ -12,6 +12,7 @@ pub mod notifications;
 pub mod oauth;
 pub mod password_resets;
 pub mod polls;
+pub mod portal;
 pub mod relations;
 pub mod resources;
 pub mod sessions;

@@ -85,7 +85,7 @@ fn viewer(auth: &Auth) -> Option<crate::db::entities::actors::Model> {
     auth.member().map(|m| m.actor.clone())
 }
 
-async fn render(
+pub(super) async fn render(
     state: &AppState,
     name: &str,
     viewer: Option<&crate::db::entities::actors::Model>,

@@ -9,6 +9,7 @@ mod calendar;
 mod event_form;
 mod events;
 mod groups;
+mod national;
 mod oauth;
 mod posts;
 mod public;
@@ -86,6 +87,7 @@ const TEMPLATES: &[(&str, &str)] = templates![
     "notifications.html",
     "follow_requests.html",
     "search.html",
+    "national.html",
     "account_row.html",
     // Groups web UI.
     "groups.html",
@@ -496,6 +498,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .merge(calendar::routes())
         .merge(events::routes())
         .merge(resources::routes())
+        .merge(national::routes())
         .route_layer(middleware::from_fn_with_state(state, csrf))
 }
 

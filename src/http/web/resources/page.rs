@@ -33,6 +33,18 @@ pub(super) async fn show(
 ) -> AppResult<Response> {
     let id = id_of(&id)?;
     if wants_activitypub(req.headers()) {
+        // A withdrawn resource of ours is gone, as deleted posts are: servers
+        // that hear of its deletion second-hand check that here.
+        if let Some(m) = crate::db::queries::resources::by_id(&state.db, id).await?
+            && m.local
+            && m.deleted_at.is_some()
+            && resources::Visibility::of(&m) == resources::Visibility::Public
+        {
+            return Ok(ap_json(
+                StatusCode::GONE,
+                serde_json::json!({ "id": m.ap_id, "type": "Tombstone" }),
+            ));
+        }
         // Only what anyone may see is an ActivityPub document.
         let r = resources::visible(&state, None, id).await?;
         if !r.model.local || r.visibility() != resources::Visibility::Public {

@@ -1,0 +1,19 @@
+//! What the portal knows of a member instance beyond the follow: its last
+//! NodeInfo document (JSON text) and when it was last heard from.
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "portal_instances")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: i64,
+    pub domain: String,
+    pub nodeinfo: String,
+    pub fetched_at: Option<DateTimeUtc>,
+    pub last_seen_at: Option<DateTimeUtc>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}
