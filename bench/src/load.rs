@@ -126,9 +126,14 @@ pub async fn open_loop(http: &reqwest::Client, reqs: &[Signed], rate: f64) -> Ou
     out
 }
 
-/// Polls `check` every 20 ms until it is true or `timeout` passes; returns
-/// the time it took, or `None` on timeout.
-pub async fn wait_until<F, Fut>(timeout: Duration, mut check: F) -> Option<Duration>
+/// Polls `check` every `every` until it is true or `timeout` passes; returns
+/// the time it took, or `None` on timeout. Checks that query the server's
+/// database should poll slowly: they compete with the server for the CPU.
+pub async fn wait_until<F, Fut>(
+    timeout: Duration,
+    every: Duration,
+    mut check: F,
+) -> Option<Duration>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = bool>,
@@ -141,6 +146,6 @@ where
         if start.elapsed() > timeout {
             return None;
         }
-        tokio::time::sleep(Duration::from_millis(20)).await;
+        tokio::time::sleep(every).await;
     }
 }

@@ -72,6 +72,8 @@ struct HostState {
 struct FarmState {
     keys: Vec<Keypair>,
     arrivals: Mutex<Vec<Arrival>>,
+    /// Arrivals by activity type, so polling does not scan `arrivals`.
+    kinds: Mutex<HashMap<String, usize>>,
     posts: AtomicU64,
     actor_fetches: AtomicU64,
     /// Answer Follows from the server with a signed Accept.
@@ -135,6 +137,7 @@ impl Farm {
         let state = Arc::new(FarmState {
             keys,
             arrivals: Mutex::default(),
+            kinds: Mutex::default(),
             posts: AtomicU64::new(0),
             actor_fetches: AtomicU64::new(0),
             auto_accept: AtomicBool::new(true),
@@ -217,15 +220,27 @@ impl Farm {
             .collect()
     }
 
+    pub fn arrival_count(&self) -> usize {
+        lock(&self.state.arrivals).len()
+    }
+
+    /// Arrivals of this type since the last [`clear_arrivals`](Self::clear_arrivals).
     pub fn count_of(&self, kind: &str) -> usize {
+        lock(&self.state.kinds).get(kind).copied().unwrap_or(0)
+    }
+
+    /// Arrivals of type `kind` whose object is one of `ids` (scans them all).
+    pub fn count_matching(&self, kind: &str, ids: &std::collections::HashSet<String>) -> usize {
         lock(&self.state.arrivals)
             .iter()
-            .filter(|a| a.kind == kind)
+            .filter(|a| a.kind == kind && ids.contains(&a.object_id))
             .count()
     }
 
     pub fn clear_arrivals(&self) {
-        lock(&self.state.arrivals).clear();
+        let mut arrivals = lock(&self.state.arrivals);
+        arrivals.clear();
+        lock(&self.state.kinds).clear();
     }
 
     /// POSTs received by any inbox, whatever their answer.
@@ -546,13 +561,17 @@ async fn inbox(
         .and_then(Value::as_str)
         .unwrap_or_default()
         .to_string();
-    lock(&app.farm.arrivals).push(Arrival {
-        at,
-        host: app.host.index,
-        inbox: uri.path().to_string(),
-        kind: kind.clone(),
-        object_id: str_of(&json["object"]),
-    });
+    {
+        let mut arrivals = lock(&app.farm.arrivals);
+        arrivals.push(Arrival {
+            at,
+            host: app.host.index,
+            inbox: uri.path().to_string(),
+            kind: kind.clone(),
+            object_id: str_of(&json["object"]),
+        });
+        *lock(&app.farm.kinds).entry(kind.clone()).or_default() += 1;
+    }
     if kind == "Follow" && app.farm.auto_accept.load(Ordering::Relaxed) {
         tokio::spawn(accept(app.clone(), json));
     }

@@ -24,12 +24,18 @@ fn creates_of(farm: &Farm, ids: &HashSet<String>) -> Vec<Arrival> {
         .collect()
 }
 
-/// Waits until `want` Creates of `ids` have arrived.
+/// Waits until `want` Creates of `ids` have arrived (Creates are only sent
+/// for these posts after `clear_arrivals`, so the cheap count comes first).
 async fn wait_creates(farm: &Farm, ids: &HashSet<String>, want: usize, limit: Duration) -> bool {
-    load::wait_until(limit, || async { creates_of(farm, ids).len() >= want })
-        .await
-        .is_some()
+    load::wait_until(limit, FAST, || async {
+        farm.count_of("Create") >= want && farm.count_matching("Create", ids) >= want
+    })
+    .await
+    .is_some()
 }
+
+const FAST: Duration = Duration::from_millis(10);
+const SLOW: Duration = Duration::from_millis(250);
 
 /// A server with `author` followed by `followers`.
 async fn with_followers(
@@ -161,8 +167,8 @@ pub async fn drain(ctx: &Ctx, crash: bool) -> Result<Report> {
     let mut crash_info = None;
     if crash {
         let third = expected / 3;
-        load::wait_until(Duration::from_secs(120), || async {
-            creates_of(&farm, &ids).len() >= third
+        load::wait_until(Duration::from_secs(120), FAST, || async {
+            farm.count_of("Create") >= third
         })
         .await;
         let before_kill = creates_of(&farm, &ids).len();
@@ -170,9 +176,9 @@ pub async fn drain(ctx: &Ctx, crash: bool) -> Result<Report> {
         let killed = Instant::now();
         server.instance.restart().await;
         let ready = Instant::now();
-        let arrived = farm.arrivals().len();
-        load::wait_until(Duration::from_secs(60), || async {
-            farm.arrivals().len() > arrived
+        let arrived = farm.arrival_count();
+        load::wait_until(Duration::from_secs(60), FAST, || async {
+            farm.arrival_count() > arrived
         })
         .await;
         let resumed = farm
@@ -183,7 +189,10 @@ pub async fn drain(ctx: &Ctx, crash: bool) -> Result<Report> {
         crash_info = Some((before_kill, killed, ready, resumed));
     }
     let limit = Duration::from_secs(300);
-    let done = load::wait_until(limit, || async {
+    let done = load::wait_until(limit, FAST, || async {
+        if farm.count_of("Create") < expected {
+            return false;
+        }
         let got = creates_of(&farm, &ids);
         got.iter()
             .map(|a| (a.host, a.object_id.as_str()))
@@ -250,7 +259,9 @@ pub async fn drain(ctx: &Ctx, crash: bool) -> Result<Report> {
 pub async fn hung(ctx: &Ctx) -> Result<Report> {
     let mut r = ctx.report("7-hung", "hung receiver");
     let hosts = ctx.size(50, 5);
-    let posts = ctx.size(20, 3);
+    // More posts than there are delivery workers (32), so deliveries to the
+    // hung inbox could take every worker if they were not kept apart.
+    let posts = ctx.size(50, 3);
     let farm = Farm::start(hosts, true).await?;
     let followers: Vec<_> = (0..hosts).map(|h| (h, "reader".to_string())).collect();
     let (server, author, _) = with_followers("hung", &farm, &followers, &[]).await?;
@@ -266,7 +277,7 @@ pub async fn hung(ctx: &Ctx) -> Result<Report> {
         sent.insert(id, at);
         max_threads = max_threads.max(server.memory().threads);
         max_fds = max_fds.max(server.open_fds());
-        tokio::time::sleep(Duration::from_millis(200)).await;
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let ids: HashSet<String> = sent.keys().cloned().collect();
     let want = (hosts - 1) * posts;
@@ -331,7 +342,7 @@ async fn queue_for_down_host(
             ids.insert(id?);
         }
     }
-    let queued = load::wait_until(Duration::from_secs(120), || async {
+    let queued = load::wait_until(Duration::from_secs(120), SLOW, || async {
         server
             .count("SELECT COUNT(*) FROM deliveries")
             .await

@@ -146,9 +146,11 @@ pub async fn gain_followers(
     send_all_ok(farm, &reqs, 32).await?;
     let want = accepted_before + followers.len();
     let limit = Duration::from_secs(60 + followers.len() as u64 / 20);
-    if load::wait_until(limit, || async { farm.count_of("Accept") >= want })
-        .await
-        .is_none()
+    if load::wait_until(limit, Duration::from_millis(50), || async {
+        farm.count_of("Accept") >= want
+    })
+    .await
+    .is_none()
     {
         bail!(
             "only {} of {} follows were accepted within {:?}",

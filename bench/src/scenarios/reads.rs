@@ -41,12 +41,16 @@ pub async fn reads(ctx: &Ctx) -> Result<Report> {
     })
     .await;
     let want = followed.len() as i64;
-    let accepted = load::wait_until(Duration::from_secs(120), || async {
-        server
-            .count("SELECT COUNT(*) FROM follows WHERE state = 'accepted'")
-            .await
-            .is_ok_and(|n| n >= want)
-    })
+    let accepted = load::wait_until(
+        Duration::from_secs(120),
+        Duration::from_millis(250),
+        || async {
+            server
+                .count("SELECT COUNT(*) FROM follows WHERE state = 'accepted'")
+                .await
+                .is_ok_and(|n| n >= want)
+        },
+    )
     .await;
     if accepted.is_none() {
         bail!("the follows were not all accepted");
@@ -64,12 +68,16 @@ pub async fn reads(ctx: &Ctx) -> Result<Report> {
         send_all_ok(&farm, &reqs, 32).await?;
         sent += n;
     }
-    let drained = load::wait_until(Duration::from_secs(600), || async {
-        server
-            .count("SELECT COUNT(*) FROM inbox_items WHERE processed_at IS NULL")
-            .await
-            .is_ok_and(|n| n == 0)
-    })
+    let drained = load::wait_until(
+        Duration::from_secs(600),
+        Duration::from_millis(500),
+        || async {
+            server
+                .count("SELECT COUNT(*) FROM inbox_items WHERE processed_at IS NULL")
+                .await
+                .is_ok_and(|n| n == 0)
+        },
+    )
     .await;
     if drained.is_none() {
         bail!("the inbox was not processed within 10 minutes");
