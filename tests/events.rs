@@ -753,6 +753,10 @@ async fn invitations_and_messages(backend: Backend) {
         .map(|p| p["account"]["username"].as_str().unwrap())
         .collect();
     assert_eq!(invited, vec!["cid"], "{list}");
+    for bad in ["status=", "status=asleep", "status=going&status=maybe"] {
+        let (s, e) = get(&app, &ot, &format!("{BASE}/{id}/participants?{bad}")).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{bad}: {e}");
+    }
 
     // Messages: organisers only, not empty, to somebody.
     let path = format!("{BASE}/{id}/message");

@@ -56,3 +56,32 @@ pub fn list<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
 pub fn parse_id(s: &str) -> Option<i64> {
     s.trim().parse().ok()
 }
+
+/// One enumerated query parameter read strictly from the raw query string:
+/// absent is `None`; present but empty, repeated or not one of the values
+/// of `T` is a 422 (the lenient query parsing would take `key=` as absent).
+pub fn strict_choice<T: serde::de::DeserializeOwned>(
+    query: Option<&str>,
+    key: &str,
+) -> crate::error::AppResult<Option<T>> {
+    use crate::error::AppError;
+    let bad =
+        || AppError::Unprocessable(crate::msg!("error-invalid-query", detail = key.to_string()));
+    let pairs: Vec<(String, String)> = query
+        .map(serde_html_form::from_str)
+        .transpose()
+        .map_err(|_| bad())?
+        .unwrap_or_default();
+    let values: Vec<&String> = pairs
+        .iter()
+        .filter(|(k, _)| k == key)
+        .map(|(_, v)| v)
+        .collect();
+    match values.as_slice() {
+        [] => Ok(None),
+        [v] => serde_json::from_value(Value::String(v.to_string()))
+            .map(Some)
+            .map_err(|_| bad()),
+        _ => Err(bad()),
+    }
+}

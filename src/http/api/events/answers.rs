@@ -48,8 +48,10 @@ pub struct EventParticipant {
     pub updated_at: String,
 }
 
+/// Documents the query; read strictly by `strict_choice`.
 #[derive(Debug, Deserialize, Default, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
+#[allow(dead_code)]
 pub struct ParticipantsQuery {
     /// Only people with this answer.
     status: Option<ParticipantStatus>,
@@ -90,12 +92,14 @@ pub async fn participants(
     State(state): State<AppState>,
     me: ApiMember,
     Path(id): Path<String>,
-    Query(q): Query<ParticipantsQuery>,
+    axum::extract::OriginalUri(uri): axum::extract::OriginalUri,
 ) -> AppResult<axum::Json<Vec<EventParticipant>>> {
     me.require_scope("read:statuses")?;
     let actor = &me.member.actor;
     let e = event_by_id(&state, Some(actor), &id).await?;
-    let status = q.status.map(ParticipantStatus::rsvp);
+    let status =
+        crate::http::api::params::strict_choice::<ParticipantStatus>(uri.query(), "status")?
+            .map(ParticipantStatus::rsvp);
     let list = calendar::participants(&state, actor, e.id, status).await?;
     Ok(axum::Json(
         list.into_iter()

@@ -44,28 +44,6 @@ pub enum Only {
 
 /// `only` as sent: form decoding would read an empty or repeated value as
 /// absent, and list everything instead of refusing.
-fn only_param(query: Option<&str>) -> AppResult<Option<Only>> {
-    let pairs: Vec<(String, String)> = query
-        .map(serde_html_form::from_str)
-        .transpose()
-        .map_err(|_| AppError::BadRequest(crate::msg!("error-invalid-query", detail = "only")))?
-        .unwrap_or_default();
-    let values: Vec<&String> = pairs
-        .iter()
-        .filter(|(k, _)| k == "only")
-        .map(|(_, v)| v)
-        .collect();
-    match values.as_slice() {
-        [] => Ok(None),
-        [v] if v.as_str() == "threads" => Ok(Some(Only::Threads)),
-        [v] if v.as_str() == "discussions" => Ok(Some(Only::Discussions)),
-        _ => Err(AppError::Unprocessable(crate::msg!(
-            "error-invalid-query",
-            detail = "only (use threads or discussions)"
-        ))),
-    }
-}
-
 /// What is posted in the group, newest first, as Mastodon statuses. Members
 /// only for a members-only group. Paged with `Link`.
 #[utoipa::path(get, path = "/api/v1/staffroom/groups/{id}/statuses", tag = "groups",
@@ -88,7 +66,7 @@ pub async fn statuses(
         limit: q.limit.clone(),
     }
     .page(20, 40);
-    let only = only_param(uri.query())?;
+    let only = crate::http::api::params::strict_choice::<Only>(uri.query(), "only")?;
     let listing = queries::groups::Listing {
         top_level_only: only.is_some(),
         titled_only: matches!(only, Some(Only::Discussions)),
