@@ -19,10 +19,10 @@ use staffroom::{
 /// the portal actor (accepted), and its NodeInfo was read.
 async fn add_member(app: &TestApp, domain: &str) {
     let state = app.state();
-    let portal = staffroom::federation::portal::actor(state)
+    let portal = staffroom::federation::portal::ensure_actor(state)
         .await
         .unwrap()
-        .expect("the portal actor exists");
+        .expect("a portal has a portal actor");
     let now = chrono::Utc::now();
     let ap_id = format!("https://{domain}/actor");
     let member = queries::actors::insert(
