@@ -145,10 +145,7 @@ pub async fn gain_followers(
                 let (host, name) = &followers[i];
                 let actor = farm.actor_id(*host, name);
                 let follow = farm.follow(&actor, target);
-                by_follow.insert(
-                    follow["id"].as_str().unwrap_or_default().to_string(),
-                    i,
-                );
+                by_follow.insert(follow["id"].as_str().unwrap_or_default().to_string(), i);
                 (actor, inbox.clone(), follow.to_string().into_bytes())
             })
             .collect();
@@ -179,7 +176,11 @@ pub async fn gain_followers(
             followers.len()
         );
     }
-    bail!("{} of {} follows were never accepted", missing.len(), followers.len())
+    bail!(
+        "{} of {} follows were never accepted",
+        missing.len(),
+        followers.len()
+    )
 }
 
 /// Actor names `prefix0..prefixN`, spread over the farm's hosts.
