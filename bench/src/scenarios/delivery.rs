@@ -136,7 +136,7 @@ fn sign_rate() -> Result<f64> {
     Ok(n as f64 / start.elapsed().as_secs_f64())
 }
 
-/// 6. 100 posts × 100 instances; with `crash`, scenario 9: the server is
+/// Scenario 6: 100 posts × 100 instances; with `crash`, scenario 9: the server is
 /// killed with SIGKILL a third of the way and restarted.
 pub async fn drain(ctx: &Ctx, crash: bool) -> Result<Report> {
     let mut r = if crash {

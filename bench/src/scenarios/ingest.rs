@@ -139,7 +139,7 @@ pub async fn duplicates(ctx: &Ctx) -> Result<Report> {
     Ok(r)
 }
 
-/// 3. Every activity from a new actor whose key comes from a slow peer,
+/// Scenario 3: every activity from a new actor whose key comes from a slow peer,
 /// while warm traffic continues.
 pub async fn cold_keys(ctx: &Ctx) -> Result<Report> {
     let mut r = ctx.report("3-cold-keys", "cold keys (100 ms key fetch)");
