@@ -140,6 +140,7 @@ pub struct User {
 pub struct InstanceBuilder {
     name: String,
     env: Vec<(String, String)>,
+    sqlite: bool,
 }
 
 impl InstanceBuilder {
@@ -147,6 +148,14 @@ impl InstanceBuilder {
     /// e.g. a test-only retry schedule.
     pub fn env(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
         self.env.push((key.into(), value.into()));
+        self
+    }
+
+    /// Keep the embedded SQLite database even when STAFFROOM_TEST_POSTGRES_URL
+    /// moves the other instances to PostgreSQL: for scenarios that test what
+    /// only SQLite does (one writer at a time).
+    pub fn sqlite(mut self) -> Self {
+        self.sqlite = true;
         self
     }
 
@@ -158,8 +167,8 @@ impl InstanceBuilder {
             .expect("create a temporary data directory");
         let port = crate::free_port();
         let pg = match PgDatabase::admin_url() {
-            Some(admin) => Some(PgDatabase::create(admin, &self.name).await),
-            None => None,
+            Some(admin) if !self.sqlite => Some(PgDatabase::create(admin, &self.name).await),
+            _ => None,
         };
         let log_path = dir.path().join("staffroom.log");
         let mut instance = Instance {
@@ -207,6 +216,7 @@ impl Instance {
         InstanceBuilder {
             name: name.to_string(),
             env: Vec::new(),
+            sqlite: false,
         }
     }
 

@@ -467,6 +467,8 @@ pub struct PeerState {
     rejected: Mutex<Vec<Rejected>>,
     auto_sent: Mutex<Vec<Delivery>>,
     refuse_inbox: Mutex<Option<StatusCode>>,
+    hang_inbox: AtomicBool,
+    hung_requests: AtomicU64,
     auto_accept: AtomicBool,
     seq: AtomicU64,
     http: reqwest::Client,
@@ -620,6 +622,8 @@ impl Peer {
             rejected: Mutex::default(),
             auto_sent: Mutex::default(),
             refuse_inbox: Mutex::default(),
+            hang_inbox: AtomicBool::new(false),
+            hung_requests: AtomicU64::new(0),
             auto_accept: AtomicBool::new(true),
             seq: AtomicU64::new(0),
             http: http.clone(),
@@ -857,6 +861,18 @@ impl Peer {
     /// (`None` to recover), to simulate an instance that is down.
     pub fn refuse_inbox(&self, status: Option<StatusCode>) {
         *self.state.refuse_inbox.lock().unwrap() = status;
+    }
+
+    /// Makes every inbox take the request and never answer (`false` to
+    /// recover), like a server stuck behind a proxy that keeps connections
+    /// open: the sender only gets out by its own timeout.
+    pub fn hang_inbox(&self, on: bool) {
+        self.state.hang_inbox.store(on, Ordering::SeqCst);
+    }
+
+    /// How many requests reached an inbox while it was hanging.
+    pub fn hung_requests(&self) -> u64 {
+        self.state.hung_requests.load(Ordering::SeqCst)
     }
 
     // --- what arrived ---------------------------------------------------
@@ -1601,6 +1617,10 @@ async fn inbox(State(app): State<App>, req: Request) -> Response {
     };
     if let Some(status) = *state.refuse_inbox.lock().unwrap() {
         return reject(status, "inbox refusing on purpose".into(), b"");
+    }
+    if state.hang_inbox.load(Ordering::SeqCst) {
+        state.hung_requests.fetch_add(1, Ordering::SeqCst);
+        std::future::pending::<()>().await;
     }
     if let Some(name) = path
         .strip_prefix("/users/")

@@ -87,6 +87,12 @@ async fn events_between_staffroom_instances() {
     assert_eq!(on_b["capacity"], 20);
     assert_eq!(on_b["local"], false);
     assert_eq!(on_b["uri"], created["uri"]);
+    // The description alone: the date and place lines that open the post
+    // for Mastodon's sake are not repeated under B's own date and place.
+    assert_eq!(
+        on_b["description"], created["description"],
+        "A: {created}\nB: {on_b}"
+    );
     let id_b = on_b["id"].as_str().unwrap().to_string();
 
     // Bob answers on B; A's list gets him and B learns he was accepted.
@@ -169,6 +175,86 @@ async fn events_between_staffroom_instances() {
         )
         .await;
     assert_eq!(r.status.as_u16(), 422, "{}", r.text);
+}
+
+/// On another Staffroom the event's Going / Maybe / Can't go poll is no post
+/// of its own: B links it to the event, its web lists show the event alone,
+/// and a vote on the poll from a Mastodon app on B is the member's answer,
+/// sent the way B answers events (A lists the member; B shows the answer).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_poll_on_another_staffroom_is_the_event_answer() {
+    let (a, b) = tokio::join!(Instance::start("a"), Instance::start("b"));
+    let (alice, bob) = tokio::join!(a.create_user("alice"), b.create_user("bob"));
+    let (alice_a, bob_b) = (a.api(&alice), b.api(&bob));
+    follow_and_wait(&bob_b, &alice).await;
+    let year = next_year();
+    let created = alice_a
+        .post(
+            EVENTS,
+            &json!({
+                "title": "Poetry evening",
+                "description": "Bring a poem.",
+                "start_time": format!("{year}-03-20T19:00:00+01:00"),
+                "end_time": format!("{year}-03-20T21:00:00+01:00"),
+                "timezone": "Europe/Paris",
+                "location_name": "Library",
+            }),
+        )
+        .await;
+    let id_a = created["id"].as_str().unwrap().to_string();
+    let on_b = event_titled(&bob_b, "Poetry evening").await;
+    let id_b = on_b["id"].as_str().unwrap().to_string();
+
+    // The poll is in B's home timeline for Mastodon apps.
+    let poll = wait_for("B's home timeline has the event's poll", async || {
+        let home = bob_b.home().await;
+        home.iter()
+            .find(|s| s["poll"].is_object() && str_field(s, "content").contains("Poetry evening"))
+            .map(|s| s["poll"].clone())
+            .ok_or_else(|| format!("{home:?}"))
+    })
+    .await;
+    assert_eq!(
+        poll["options"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| str_field(o, "title"))
+            .collect::<Vec<_>>(),
+        ["Going", "Maybe", "Can't go"]
+    );
+    // Voting "Maybe" there answers the event.
+    bob_b
+        .post(
+            &format!("/api/v1/polls/{}/votes", str_field(&poll, "id")),
+            &json!({"choices": ["1"]}),
+        )
+        .await;
+    let e = bob_b.get(&format!("{EVENTS}/{id_b}")).await;
+    assert_eq!(e["rsvp"], "maybe", "{e}");
+    wait_for("A lists bob as maybe", async || {
+        let list = alice_a
+            .list(&format!("{EVENTS}/{id_a}/participants"), &[])
+            .await;
+        list.iter()
+            .find(|p| p["account"]["acct"] == bob.acct && p["status"] == "maybe")
+            .cloned()
+            .ok_or_else(|| format!("{list:?}"))
+    })
+    .await;
+
+    // B's web home shows the event's post, not the poll beside it.
+    let web = b.web_login(&bob).await;
+    let html = web
+        .get(b.url("/home"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("Poetry evening"), "{html}");
+    assert!(!html.contains("Vote to answer"), "{html}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -686,6 +686,113 @@ async fn stopped_receiver_gets_everything_after_restart() {
     }
 }
 
+/// Forty Mastodon users follow one Staffroom user at the same moment, on
+/// SQLite. Each Follow is applied and each is answered with an Accept: none
+/// is lost to SQLite's one-writer rule ("database is locked" when a
+/// transaction that read first then writes after another connection has
+/// committed), which once dropped about half of the Accepts under such a
+/// burst.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_of_follows_on_sqlite_is_answered_in_full() {
+    const FOLLOWERS: usize = 40;
+    let (a, peer) = tokio::join!(Instance::builder("a").sqlite().start(), Peer::start());
+    let alice = a.create_user("alice").await;
+    let mut users = Vec::with_capacity(FOLLOWERS);
+    for i in 0..FOLLOWERS {
+        users.push(peer.add_user(&format!("fan{i}")).await);
+    }
+    // Resolve once so that the burst below is only the inbox POSTs.
+    peer.resolve_actor(&alice.actor_id).await;
+    let sent =
+        futures::future::join_all(users.iter().map(|u| peer.send_follow(u, &alice.actor_id))).await;
+    for follow in &sent {
+        follow.assert_accepted();
+    }
+    let follow_ids: BTreeSet<String> = sent.iter().map(|f| f.id().to_string()).collect();
+    wait_until(
+        Duration::from_secs(60),
+        "every Follow of the burst is answered with an Accept",
+        async || {
+            let answered: BTreeSet<String> = peer
+                .received_of_type("Accept")
+                .iter()
+                .map(|r| r.object_id().to_string())
+                .collect();
+            follow_ids.is_subset(&answered)
+        },
+    )
+    .await;
+    let accepts = peer.received_of_type("Accept");
+    assert_eq!(accepts.len(), FOLLOWERS, "{}", peer.report());
+    assert!(accepts.iter().all(|r| r.actor == alice.actor_id));
+    let account = a
+        .anonymous()
+        .get(&format!("/api/v1/accounts/{}", alice.id))
+        .await;
+    assert_eq!(account["followers_count"], FOLLOWERS as u64, "{account}");
+    assert!(
+        !a.log_tail()
+            .contains("could not queue federation deliveries"),
+        "{}",
+        a.log_tail()
+    );
+}
+
+/// One follower's server stops answering: it takes each request and never
+/// replies. Bob's forty posts queue up for it, then Alice posts for a healthy
+/// follower. Alice's posts arrive at once: deliveries waiting for the hung
+/// host do not hold the workers every other host needs, and the hung host
+/// never has more than its share of requests in flight. (Before, 32 of them
+/// held every worker until the 10 s request timeout, then the next ones.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hung_follower_does_not_hold_up_the_others() {
+    let (a, hung, healthy) = tokio::join!(Instance::start("a"), Peer::start(), Peer::start());
+    let (alice, bob) = tokio::join!(a.create_user("alice"), a.create_user("bob"));
+    let (stuck, fine) = tokio::join!(hung.add_user("stuck"), healthy.add_user("fine"));
+    peer_follow(&hung, &stuck, &bob).await;
+    peer_follow(&healthy, &fine, &alice).await;
+    hung.hang_inbox(true);
+
+    let bob_a = a.api(&bob);
+    for i in 0..40 {
+        bob_a
+            .post_status(&marker(&format!("queued{i}-")), Visibility::Public)
+            .await;
+    }
+    wait_until(
+        Duration::from_secs(10),
+        "the hung follower has requests in flight",
+        async || hung.hung_requests() > 0,
+    )
+    .await;
+    let alice_a = a.api(&alice);
+    let markers: Vec<String> = (0..5).map(|i| marker(&format!("meanwhile{i}-"))).collect();
+    for m in &markers {
+        alice_a.post_status(m, Visibility::Public).await;
+    }
+    let in_flight_when_done = wait_until(
+        Duration::from_secs(60),
+        "the healthy follower receives Alice's five posts",
+        async || {
+            let in_flight = hung.hung_requests();
+            let arrived = markers
+                .iter()
+                .filter(|m| !creates_with(&healthy, m).is_empty())
+                .count();
+            if arrived == markers.len() {
+                Ok(in_flight)
+            } else {
+                Err(format!("{arrived} arrived"))
+            }
+        },
+    )
+    .await;
+    assert!(
+        in_flight_when_done <= 8,
+        "the healthy follower waited for the hung one's timeouts: {in_flight_when_done} requests reached the hung inbox first"
+    );
+}
+
 /// A is killed (SIGKILL) right after posting to followers on B, C and three
 /// peers; after restart its persistent queue finishes the fan-out. Staffroom
 /// receivers show each post once; peers may see an in-flight delivery twice

@@ -10,7 +10,9 @@ pub mod search;
 
 use crate::config::Config;
 use migration::{Migrator, MigratorTrait};
-use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
+use sea_orm::{
+    ConnectOptions, Database, DatabaseConnection, DbErr, SqliteTransactionMode, TransactionOptions,
+};
 use std::time::Duration;
 
 pub use sea_orm::{ConnectionTrait, DatabaseTransaction, TransactionTrait};
@@ -19,6 +21,24 @@ pub use sea_orm::{ConnectionTrait, DatabaseTransaction, TransactionTrait};
 /// upserts) are spelled differently.
 pub fn is_sqlite(db: &impl ConnectionTrait) -> bool {
     matches!(db.get_database_backend(), sea_orm::DatabaseBackend::Sqlite)
+}
+
+/// Open a transaction for a use case that writes. Every transaction here
+/// must go through this: on SQLite a deferred `BEGIN` that reads before it
+/// writes fails with SQLITE_BUSY_SNAPSHOT ("database is locked", code 517)
+/// when another connection commits in between, and the busy timeout does not
+/// wait for that; `BEGIN IMMEDIATE` takes the write lock first, waiting for it
+/// under the busy timeout. PostgreSQL's MVCC needs nothing of the kind.
+pub async fn begin(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+    if is_sqlite(db) {
+        db.begin_with_options(TransactionOptions {
+            sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+            ..TransactionOptions::default()
+        })
+        .await
+    } else {
+        db.begin().await
+    }
 }
 
 /// Open the pool. SQLite gets WAL (readers never block the writer), a busy

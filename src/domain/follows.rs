@@ -86,7 +86,7 @@ pub async fn follow(
         Admission::Refuse(m) => return Err(AppError::Forbidden(m)),
     };
     let now = chrono::Utc::now();
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin(&state.db).await?;
     let row = queries::follows::insert(
         &txn,
         follows::ActiveModel {
@@ -239,7 +239,7 @@ pub async fn authorize(
         .await?
         .filter(|f| f.state == PENDING)
         .ok_or_else(AppError::not_found)?;
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin(&state.db).await?;
     queries::follows::set_state(&txn, row.id, ACCEPTED).await?;
     withdraw_request_notification(&txn, follower_id, me.id).await?;
     notifications::notify(&txn, me, "follow", follower_id, None).await?;
@@ -294,7 +294,7 @@ pub async fn block(
     {
         return Ok(Vec::new());
     }
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin(&state.db).await?;
     let removed = queries::follows::delete_pair(&txn, me.id, target.id).await?;
     let row = queries::relations::insert_block(
         &txn,
@@ -429,7 +429,7 @@ pub async fn receive_follow(
         });
     }
     let accepted = admitted == Admission::Accept;
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin(&state.db).await?;
     let row = queries::follows::insert(
         &txn,
         follows::ActiveModel {
@@ -492,7 +492,7 @@ pub async fn receive_unfollow(
     let Some(row) = queries::follows::get(&state.db, follower.id, followee.id).await? else {
         return Ok(Vec::new());
     };
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin(&state.db).await?;
     queries::follows::delete(&txn, row.id).await?;
     withdraw_request_notification(&txn, follower.id, followee.id).await?;
     let events = left_group(&txn, follower, followee).await?;
@@ -507,7 +507,7 @@ pub async fn receive_block(
     target: &actors::Model,
     activity_id: &str,
 ) -> AppResult<()> {
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin(&state.db).await?;
     queries::follows::delete_pair(&txn, actor.id, target.id).await?;
     if queries::relations::block(&txn, actor.id, target.id)
         .await?

@@ -37,7 +37,7 @@ pub async fn favourite(
     {
         return Ok((s, Vec::new()));
     }
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin(&state.db).await?;
     let row = queries::relations::insert_favourite(
         &txn,
         favourites::ActiveModel {
@@ -72,7 +72,7 @@ pub async fn unfavourite(
     let Some(row) = queries::relations::favourite(&state.db, me.id, s.id).await? else {
         return Ok((s, Vec::new()));
     };
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin(&state.db).await?;
     queries::relations::delete_favourite(&txn, row.id).await?;
     queries::statuses::adjust_counter(&txn, s.id, statuses::Column::FavouritesCount, -1).await?;
     queries::notifications::delete_about(
@@ -141,7 +141,7 @@ pub async fn reblog(
     if visibility == Visibility::Public {
         addressing = json!({ "to": [PUBLIC], "cc": [author.ap_id, me.followers_url] });
     }
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin(&state.db).await?;
     let boost = queries::statuses::insert(
         &txn,
         boost_row(Boost {
@@ -233,7 +233,7 @@ pub async fn receive_like(
     {
         return Ok(());
     }
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin(&state.db).await?;
     queries::relations::insert_favourite(
         &txn,
         favourites::ActiveModel {
@@ -270,7 +270,7 @@ pub async fn receive_unlike(
     let Some(row) = row.filter(|r| r.actor_id == actor.id) else {
         return Ok(());
     };
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin(&state.db).await?;
     queries::relations::delete_favourite(&txn, row.id).await?;
     queries::statuses::adjust_counter(&txn, row.status_id, statuses::Column::FavouritesCount, -1)
         .await?;
@@ -309,7 +309,7 @@ pub async fn receive_announce(
     }
     let now = chrono::Utc::now();
     let published = published.min(now);
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin(&state.db).await?;
     queries::statuses::insert(
         &txn,
         boost_row(Boost {

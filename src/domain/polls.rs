@@ -151,7 +151,16 @@ pub async fn vote(
     if choices.is_empty() || choices.iter().any(|c| *c >= n) || (!p.multiple && choices.len() > 1) {
         return Err(AppError::Unprocessable(msg!("error-poll-choice")));
     }
-    let txn = state.db.begin().await?;
+    // A vote on an event's Going / Maybe / Can't go poll is the member's
+    // answer to the event, given the way this server answers events (a
+    // Join to another server's); a refusal (a full event) is the vote's error.
+    let event = queries::calendar::by_poll(&state.db, status.id).await?;
+    let mut answered = Vec::new();
+    if let Some(e) = &event {
+        let option = options(&p).into_iter().nth(choices[0]).unwrap_or_default();
+        answered = crate::domain::calendar::answer_by_vote(state, me, e.id, &option).await?;
+    }
+    let txn = crate::db::begin(&state.db).await?;
     let mut rows = Vec::new();
     for c in &choices {
         rows.push(
@@ -171,13 +180,18 @@ pub async fn vote(
     }
     let p = recount(&txn, p).await?;
     txn.commit().await?;
-    let events = if status.local {
+    let mut events = if status.local {
         vec![Event::PollUpdated(status.id)]
+    } else if event.is_some() {
+        // The answer above tells the organiser's server; a vote as well
+        // would answer twice.
+        Vec::new()
     } else {
         rows.into_iter()
             .map(|v| Event::PollVoted(Box::new(v)))
             .collect()
     };
+    events.extend(answered);
     Ok((p, events))
 }
 
@@ -214,7 +228,7 @@ pub async fn receive_vote(
     if existing.iter().any(|v| v.choice == choice as i32) || (!p.multiple && !existing.is_empty()) {
         return Ok(true);
     }
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin(&state.db).await?;
     queries::polls::insert_vote(
         &txn,
         poll_votes::ActiveModel {

@@ -344,7 +344,7 @@ pub async fn create(
         group_id: Set(group.as_ref().map(groups::Group::id)),
         locked: Set(false),
     };
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin(&state.db).await?;
     let status = queries::statuses::insert(&txn, model).await?;
     record_version(&txn, &status).await?;
     queries::media::attach(
@@ -446,7 +446,7 @@ pub async fn edit(
     let rendered = text::render_post(&c.text, state.urls.base(), &mention_targets(&mentions));
     let now = chrono::Utc::now();
     let mentioned_ids: Vec<String> = mentions.iter().map(|m| m.ap_id.clone()).collect();
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin(&state.db).await?;
     let mut a = status.clone().into_active_model();
     a.title = Set(c.title.clone());
     if status.kind != "Question" {
@@ -543,7 +543,7 @@ pub async fn delete(
 /// Make a post a tombstone and undo its effects on counters and notifications.
 pub async fn tombstone(state: &AppState, status: &statuses::Model) -> AppResult<statuses::Model> {
     let now = chrono::Utc::now();
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin(&state.db).await?;
     let mut a = status.clone().into_active_model();
     a.deleted_at = Set(Some(now));
     a.content = Set(String::new());
@@ -785,7 +785,7 @@ pub async fn upsert_remote(state: &AppState, p: RemotePost) -> AppResult<statuse
         }
     }
     let mention_ids: Vec<i64> = p.mentions.iter().map(|m| m.id).collect();
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin(&state.db).await?;
     let status = match existing {
         Some(e) => {
             let old_mentions = queries::statuses::mentioned_actor_ids(&txn, e.id).await?;

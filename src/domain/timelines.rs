@@ -37,6 +37,9 @@ pub struct PollView {
     pub poll: crate::db::entities::polls::Model,
     pub tallies: Vec<u64>,
     pub own_votes: Vec<i32>,
+    /// The event this poll is the RSVP of (Going / Maybe / Can't go), for
+    /// readers that can answer the event itself.
+    pub event_id: Option<i64>,
 }
 
 /// Load what is needed to show `list`, in order; posts whose author is gone
@@ -91,6 +94,11 @@ pub async fn hydrate(
         }
     }
     let mut polls: HashMap<i64, PollView> = HashMap::new();
+    let events_of_polls: HashMap<i64, i64> =
+        queries::calendar::events_of_polls(&state.db, &status_ids)
+            .await?
+            .into_iter()
+            .collect();
     for p in queries::polls::of_statuses(&state.db, &status_ids).await? {
         let tallies = crate::domain::polls::tallies(state, &p).await?;
         let own_votes = match viewer {
@@ -104,6 +112,7 @@ pub async fn hydrate(
         polls.insert(
             p.status_id,
             PollView {
+                event_id: events_of_polls.get(&p.status_id).copied(),
                 poll: p,
                 tallies,
                 own_votes,

@@ -102,8 +102,7 @@ pub async fn apply(data: &Data<AppState>, activity: Value) -> Result<(), FedErro
                     None => local_actor(data, &target_id).await?,
                 };
             let events = follows::receive_follow(data, &actor, &target, &id).await?;
-            publish::publish(data, events).await;
-            Ok(())
+            publish::publish_received(data, events).await
         }
         "Accept" | "Reject" => {
             if crate::federation::calendar::receive(data, &actor, &kind, &activity).await? {
@@ -255,7 +254,7 @@ async fn undo(
             };
             if let Ok(t) = target {
                 let events = follows::receive_unfollow(data, actor, &t).await?;
-                publish::publish(data, events).await;
+                publish::publish_received(data, events).await?;
             }
             Ok(())
         }
@@ -324,23 +323,26 @@ async fn undo(
 }
 
 /// A post that arrived in one of our groups is passed on to its members.
-async fn relay_if_ours(data: &Data<AppState>, s: &statuses::Model, activity: &Value) {
+async fn relay_if_ours(
+    data: &Data<AppState>,
+    s: &statuses::Model,
+    activity: &Value,
+) -> Result<(), FedError> {
     let Some(gid) = s.group_id else {
-        return;
+        return Ok(());
     };
-    match crate::domain::groups::load(&data.db, gid).await {
-        Ok(Some(g)) if g.local() => {
-            publish::publish(
+    match crate::domain::groups::load(&data.db, gid).await? {
+        Some(g) if g.local() => {
+            publish::publish_received(
                 data,
                 vec![Event::GroupRelay {
                     group_id: gid,
                     activity: Box::new(activity.clone()),
                 }],
             )
-            .await;
+            .await
         }
-        Ok(_) => {}
-        Err(e) => tracing::error!(error = %e, "could not load a post's group"),
+        _ => Ok(()),
     }
 }
 
@@ -391,11 +393,11 @@ async fn create(
                 )
                 .await?;
                 if counted {
-                    publish::publish(
+                    publish::publish_received(
                         data,
                         vec![crate::domain::events::Event::PollUpdated(question.id)],
                     )
-                    .await;
+                    .await?;
                     // A vote on an event's poll is the voter's answer to it.
                     let answers = crate::domain::calendar::from_vote(
                         data,
@@ -405,12 +407,12 @@ async fn create(
                         note.id.as_str(),
                     )
                     .await?;
-                    publish::publish(data, answers).await;
+                    publish::publish_received(data, answers).await?;
                 }
                 return Ok(());
             }
             let stored = store_remote(data, note).await?;
-            relay_if_ours(data, &stored, activity).await;
+            relay_if_ours(data, &stored, activity).await?;
             Ok(())
         }
         None => {
@@ -463,7 +465,7 @@ async fn update(
     }
     let stored = store_remote(data, note).await?;
     if existing.is_some() {
-        relay_if_ours(data, &stored, activity).await;
+        relay_if_ours(data, &stored, activity).await?;
     }
     Ok(())
 }
@@ -510,7 +512,7 @@ async fn delete(
             &reason.chars().take(500).collect::<String>(),
         )
         .await?;
-        relay_if_ours(data, s, activity).await;
+        relay_if_ours(data, s, activity).await?;
         return Ok(());
     }
     let actor_url = Url::parse(&actor.ap_id)?;
@@ -521,7 +523,7 @@ async fn delete(
     }
     posts::receive_delete(data, actor, object_id.as_str()).await?;
     if let Some(s) = &known {
-        relay_if_ours(data, s, activity).await;
+        relay_if_ours(data, s, activity).await?;
     }
     Ok(())
 }

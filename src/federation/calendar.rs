@@ -209,7 +209,46 @@ pub fn parse(note: &Note) -> RemoteEvent {
             .map(str::to_string),
         participant_count: number(x.get("participantCount")).map(|c| c as i32),
         tags,
+        rsvp_poll: x
+            .get("staffroom:rsvpPoll")
+            .and_then(Value::as_str)
+            .map(str::to_string),
     }
+}
+
+/// The poll a Staffroom event names as its RSVP (`staffroom:rsvpPoll`),
+/// fetched from the organiser's server when it has not arrived yet, so that
+/// a vote on it is an answer to the event and our lists show the event in
+/// its place. Only the organiser's own Question counts.
+pub async fn rsvp_poll(data: &Data<AppState>, event: &statuses::Model, url: &str) -> Option<i64> {
+    let url = url::Url::parse(url).ok()?;
+    let origin = url::Url::parse(&event.ap_id).ok()?;
+    if !crate::federation::protocol::same_origin(&url, &origin) {
+        return None;
+    }
+    let poll = match queries::statuses::by_ap_id(&data.db, url.as_str()).await {
+        Ok(Some(p)) => p,
+        Ok(None) => {
+            match activitypub_federation::fetch::object_id::ObjectId::<
+                crate::federation::objects::ApubStatus,
+            >::from(url)
+            .dereference(data)
+            .await
+            {
+                Ok(p) => p.model,
+                Err(e) => {
+                    tracing::debug!(error = %e, event = event.ap_id, "could not fetch an event's poll");
+                    return None;
+                }
+            }
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "could not look up an event's poll");
+            return None;
+        }
+    };
+    (poll.actor_id == event.actor_id && poll.kind == "Question" && poll.deleted_at.is_none())
+        .then_some(poll.id)
 }
 
 /// Build and queue the RSVP activities of `calendar` domain events.
@@ -349,7 +388,7 @@ pub async fn receive(
         .and_then(Value::as_str)
         .map(str::to_string);
     match calendar::receive(data, actor, &e, choice, &id, note).await {
-        Ok(events) => publish::publish(data, events).await,
+        Ok(events) => publish::publish_received(data, events).await?,
         Err(AppError::NotFound(_)) => return Err(FedError::NotFound("event".into())),
         Err(AppError::Unprocessable(m) | AppError::Forbidden(m)) => {
             tracing::debug!(error = %m, "RSVP refused");

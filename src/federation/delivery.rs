@@ -125,11 +125,7 @@ struct Worker {
 
 impl Worker {
     fn host_slot(&self, host: &str) -> Arc<Semaphore> {
-        let mut hosts = match self.hosts.lock() {
-            Ok(h) => h,
-            Err(poisoned) => poisoned.into_inner(),
-        };
-        hosts
+        super::lock(&self.hosts)
             .entry(host.to_string())
             .or_insert_with(|| Arc::new(Semaphore::new(PER_HOST)))
             .clone()
@@ -211,11 +207,33 @@ impl Worker {
         }
     }
 
+    /// Hosts with no free slot. Their deliveries are not even claimed: a
+    /// delivery waiting for a slow or hung host's slot must not hold one of
+    /// the workers that every other host needs.
+    fn busy_hosts(&self) -> Vec<String> {
+        super::lock(&self.hosts)
+            .iter()
+            .filter(|(_, slots)| slots.available_permits() == 0)
+            .map(|(host, _)| host.clone())
+            .collect()
+    }
+
+    /// Keeps, in queue order, only as many deliveries per host as the host
+    /// has free slots.
+    fn within_host_limits(&self, due: Vec<deliveries::Model>) -> Vec<deliveries::Model> {
+        let mut taken: HashMap<String, usize> = HashMap::new();
+        due.into_iter()
+            .filter(|d| {
+                let free = self.host_slot(&d.host).available_permits();
+                let n = taken.entry(d.host.clone()).or_default();
+                *n += 1;
+                *n <= free
+            })
+            .collect()
+    }
+
+    /// Sends one delivery; the caller holds a slot of its host.
     async fn deliver(&self, d: deliveries::Model) {
-        let host_slot = self.host_slot(&d.host);
-        let Ok(_host) = host_slot.acquire().await else {
-            return;
-        };
         let outcome = self.send(&d).await;
         let now = Utc::now();
         let db = &self.state.db;
@@ -319,8 +337,10 @@ pub async fn run(state: AppState, fed: FederationConfig<AppState>) {
         let mut claimed = Vec::new();
         if free > 0 {
             let now = Utc::now();
-            match queries::delivery::due_deliveries(&state.db, now, free as u64).await {
+            let busy = worker.busy_hosts();
+            match queries::delivery::due_deliveries(&state.db, now, free as u64, &busy).await {
                 Ok(due) => {
+                    let due = worker.within_host_limits(due);
                     let ids: Vec<i64> = due.iter().map(|d| d.id).collect();
                     let until = now + chrono::Duration::from_std(LEASE).unwrap_or_default();
                     match queries::delivery::claim_deliveries(&state.db, &ids, now, until).await {
@@ -335,12 +355,21 @@ pub async fn run(state: AppState, fed: FederationConfig<AppState>) {
         }
         let got_some = !claimed.is_empty();
         for d in claimed {
+            // Only this loop takes slots, so the counts checked above still
+            // hold; a miss is released for the next round all the same.
+            let Ok(host) = worker.host_slot(&d.host).try_acquire_owned() else {
+                if let Err(e) = queries::delivery::release_lease(&state.db, d.id).await {
+                    tracing::warn!(error = %e, delivery = d.id, "could not release a lease");
+                }
+                continue;
+            };
             let Ok(permit) = worker.global.clone().acquire_owned().await else {
                 break;
             };
             let w = worker.clone();
             tasks.spawn(async move {
                 w.deliver(d).await;
+                drop(host);
                 drop(permit);
             });
         }

@@ -277,7 +277,7 @@ pub async fn run(state: AppState, fed: FederationConfig<AppState>) {
             while let Some(item) = rx.recv().await {
                 let id = item.id;
                 process(&state, &fed, item).await;
-                lock(&in_flight).remove(&id);
+                super::lock(&in_flight).remove(&id);
                 state.queues.inbox.notify_one();
             }
         });
@@ -294,7 +294,7 @@ pub async fn run(state: AppState, fed: FederationConfig<AppState>) {
             }
         };
         for item in due {
-            if !lock(&in_flight).insert(item.id) {
+            if !super::lock(&in_flight).insert(item.id) {
                 continue;
             }
             let shard = (fxhash(&item.actor_ap_id) % workers as u64) as usize;
@@ -324,13 +324,6 @@ pub async fn run(state: AppState, fed: FederationConfig<AppState>) {
         while tasks.join_next().await.is_some() {}
     })
     .await;
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    match m.lock() {
-        Ok(g) => g,
-        Err(poisoned) => poisoned.into_inner(),
-    }
 }
 
 fn fxhash(s: &str) -> u64 {

@@ -24,3 +24,12 @@ pub mod signatures;
 pub mod topics;
 pub mod trust;
 pub mod urls;
+
+/// A poisoned lock still guards usable data here (sets and maps of work in
+/// progress); a panic elsewhere must not stop the queues.
+pub(crate) fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    match m.lock() {
+        Ok(g) => g,
+        Err(poisoned) => poisoned.into_inner(),
+    }
+}

@@ -546,7 +546,11 @@ pub async fn store_remote(data: &Data<AppState>, json: Note) -> Result<statuses:
     if let Some(e) = event
         && stored.deleted_at.is_none()
     {
-        crate::domain::calendar::remote::upsert(data, &stored, e).await?;
+        let poll = match &e.rsvp_poll {
+            Some(url) => crate::federation::calendar::rsvp_poll(data, &stored, url).await,
+            None => None,
+        };
+        crate::domain::calendar::remote::upsert(data, &stored, e, poll).await?;
     }
     Ok(stored)
 }

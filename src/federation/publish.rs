@@ -14,6 +14,7 @@ use crate::{
     error::{AppError, AppResult},
     federation::{
         actors::actor_document,
+        error::FedError,
         groups,
         objects::note,
         protocol::{PUBLIC, with_context},
@@ -24,14 +25,32 @@ use sea_orm::ActiveValue::Set;
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
 
-/// Publish what happened. Failures are logged, not returned: the local change
-/// has been made and the member should not see an error for it.
+/// Publish what a member did. Failures are logged, not returned: the local
+/// change has been made and the member should not see an error for it.
 pub async fn publish(state: &AppState, events: Vec<Event>) {
+    let _ = publish_all(state, events).await;
+}
+
+/// Publish what a received activity caused (an Accept, a relayed post, an
+/// answer). A failure is returned so that the inbox item is processed again
+/// later instead of the answer being lost; the receiving use cases recognise
+/// an activity they have already applied and answer it again.
+pub async fn publish_received(state: &AppState, events: Vec<Event>) -> Result<(), FedError> {
+    publish_all(state, events).await.map_err(FedError::from)
+}
+
+/// Every event is tried; the first failure is returned.
+async fn publish_all(state: &AppState, events: Vec<Event>) -> AppResult<()> {
+    let mut outcome = Ok(());
     for event in events {
         if let Err(e) = publish_one(state, &event).await {
             tracing::error!(error = %e, ?event, "could not queue federation deliveries");
+            if outcome.is_ok() {
+                outcome = Err(e);
+            }
         }
     }
+    outcome
 }
 
 async fn actor(state: &AppState, id: i64) -> AppResult<actors::Model> {
@@ -478,7 +497,7 @@ pub async fn enqueue(
         .unwrap_or_default()
         .to_string();
     let now = chrono::Utc::now();
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin(&state.db).await?;
     let row = match queries::delivery::activity_by_ap_id(&txn, &ap_id).await? {
         // The same activity again (a repeated Accept): deliver the stored copy.
         Some(existing) => existing,

@@ -32,6 +32,25 @@ pub async fn by_poll(db: &impl ConnectionTrait, poll_status: i64) -> Result<Opti
         .await
 }
 
+/// (poll status id, event id) for those of `status_ids` that are the RSVP
+/// poll of an event.
+pub async fn events_of_polls(
+    db: &impl ConnectionTrait,
+    status_ids: &[i64],
+) -> Result<Vec<(i64, i64)>, DbErr> {
+    if status_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Entity::find()
+        .select_only()
+        .column(Column::PollStatusId)
+        .column(Column::Id)
+        .filter(Column::PollStatusId.is_in(status_ids.iter().copied()))
+        .into_tuple::<(i64, i64)>()
+        .all(db)
+        .await
+}
+
 pub async fn delete(db: &impl ConnectionTrait, id: i64) -> Result<(), DbErr> {
     Entity::delete_by_id(id).exec(db).await?;
     Ok(())

@@ -80,13 +80,19 @@ pub async fn insert_deliveries(
     Ok(())
 }
 
-/// Deliveries whose time has come and that no worker holds.
+/// Deliveries whose time has come and that no worker holds, leaving out
+/// `busy_hosts` (hosts that have as many requests in flight as they may).
 pub async fn due_deliveries(
     db: &impl ConnectionTrait,
     now: DateTime<Utc>,
     limit: u64,
+    busy_hosts: &[String],
 ) -> Result<Vec<deliveries::Model>, DbErr> {
-    deliveries::Entity::find()
+    let mut query = deliveries::Entity::find();
+    if !busy_hosts.is_empty() {
+        query = query.filter(deliveries::Column::Host.is_not_in(busy_hosts.iter().cloned()));
+    }
+    query
         .filter(deliveries::Column::NextAttemptAt.lte(now))
         .filter(
             Condition::any()
@@ -129,6 +135,20 @@ pub async fn claim_deliveries(
         .into_tuple::<i64>()
         .all(db)
         .await
+}
+
+/// Free one lease without counting an attempt (the delivery was claimed but
+/// not started).
+pub async fn release_lease(db: &impl ConnectionTrait, id: i64) -> Result<(), DbErr> {
+    deliveries::Entity::update_many()
+        .col_expr(
+            deliveries::Column::LockedUntil,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .filter(deliveries::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
 }
 
 /// Free every lease: called when the (single) worker process starts, since

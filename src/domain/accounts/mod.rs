@@ -253,7 +253,7 @@ async fn create(
     let account_id = ids::next_id();
     let ap_id = state.urls.person(&username);
 
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin(&state.db).await?;
     if let Some(invite_id) = invite_id
         && !queries::invites::consume(&txn, invite_id, now).await?
     {
@@ -424,7 +424,7 @@ pub async fn decide(
         }
     };
     let now = chrono::Utc::now();
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin(&state.db).await?;
     let mut active = account.into_active_model();
     active.status = Set(next.as_str().into());
     active.updated_at = Set(now);

@@ -27,7 +27,7 @@ async fn set_password(
     let account = queries::accounts::by_id(&state.db, account_id)
         .await?
         .ok_or_else(AppError::not_found)?;
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin(&state.db).await?;
     let mut active = account.into_active_model();
     active.password_hash = Set(hash);
     active.updated_at = Set(chrono::Utc::now());

@@ -19,7 +19,7 @@ pub async fn delete_own(
         return Err(AppError::Conflict(msg!("error-last-admin")));
     }
     let now = chrono::Utc::now();
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin(&state.db).await?;
     let mut actor = member.actor.clone().into_active_model();
     actor.display_name = Set(String::new());
     actor.summary = Set(String::new());

@@ -236,7 +236,11 @@ fn apply(
     Ok(e)
 }
 
-fn blank(id: i64, organiser: i64, now: chrono::DateTime<chrono::Utc>) -> calendar_events::Model {
+pub(super) fn blank(
+    id: i64,
+    organiser: i64,
+    now: chrono::DateTime<chrono::Utc>,
+) -> calendar_events::Model {
     calendar_events::Model {
         id,
         organizer_id: organiser,
@@ -369,7 +373,7 @@ pub async fn create(
         group_id: e.group_id,
         locked: false,
     };
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin(&state.db).await?;
     let status = queries::statuses::insert(&txn, status.into_active_model().reset_all()).await?;
     queries::statuses::set_tags(&txn, status.id, &tags).await?;
     crate::domain::search::index_post(&txn, &status, organiser, &tags).await?;
@@ -484,7 +488,7 @@ async fn save(
         .await?
         .ok_or_else(AppError::not_found)?;
     let tags = super::tags(&e);
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin(&state.db).await?;
     if !queries::calendar::lock(&txn, e.id).await? {
         return Err(AppError::not_found());
     }

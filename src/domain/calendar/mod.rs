@@ -214,6 +214,31 @@ pub fn facts_html(e: &calendar_events::Model) -> String {
     sanitize_html(&format!("<p>{}</p>", lines.join("<br>")))
 }
 
+/// The description in an event post from a server that writes the facts
+/// first as [`facts_html`] does (Staffroom): without them, since our event
+/// page shows the date, place and link from the event's own fields. Any
+/// other text is the description as it is.
+pub fn description_of(content: &str) -> &str {
+    let Some(rest) = content.strip_prefix("<p>") else {
+        return content;
+    };
+    let Some((first, after)) = rest.split_once("</p>") else {
+        return content;
+    };
+    let first = [
+        "<strong>Cancelled</strong><br>",
+        "<strong>Tentative</strong><br>",
+    ]
+    .iter()
+    .find_map(|status| first.strip_prefix(status))
+    .unwrap_or(first);
+    if first.starts_with("📅 ") {
+        after.trim_start()
+    } else {
+        content
+    }
+}
+
 /// The same in one line of plain text (ActivityStreams `summary`).
 pub fn facts_text(e: &calendar_events::Model) -> String {
     let tz = time::zone_or_utc(&e.timezone);
@@ -323,4 +348,58 @@ pub async fn list(
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event() -> calendar_events::Model {
+        let start = chrono::DateTime::parse_from_rfc3339("2026-12-01T17:00:00Z")
+            .unwrap()
+            .with_timezone(&chrono::Utc);
+        calendar_events::Model {
+            title: "Assembly".into(),
+            description: "<p>Agenda: <em>budget</em>.</p><p>Second paragraph</p>".into(),
+            starts_at: start,
+            ends_at: start + chrono::Duration::hours(2),
+            timezone: "Europe/Paris".into(),
+            location_name: Some("Hall <B>".into()),
+            location_address: Some("1 Rue X, Lyon".into()),
+            latitude: Some(45.76),
+            longitude: Some(4.83),
+            online_url: Some("https://meet.example/x".into()),
+            ..manage::blank(1, 1, start)
+        }
+    }
+
+    #[test]
+    fn the_description_comes_back_out_of_the_post() {
+        let mut e = event();
+        for status in [
+            EventStatus::Confirmed,
+            EventStatus::Tentative,
+            EventStatus::Cancelled,
+        ] {
+            e.event_status = status.as_str().into();
+            let post = manage::content(&e);
+            assert_ne!(post, e.description);
+            assert_eq!(description_of(&post), e.description, "{post}");
+        }
+        e.online_url = None;
+        e.location_name = None;
+        assert_eq!(description_of(&manage::content(&e)), e.description);
+    }
+
+    #[test]
+    fn other_servers_text_is_kept_whole() {
+        for text in [
+            "<p>Bring your own laptop.</p><p>More</p>",
+            "plain words",
+            "<p>unclosed",
+            "",
+        ] {
+            assert_eq!(description_of(text), text);
+        }
+    }
 }

@@ -23,7 +23,7 @@ pub async fn send_due(state: &AppState, now: chrono::DateTime<chrono::Utc>) -> A
         if EventStatus::of(&e) == EventStatus::Cancelled {
             continue;
         }
-        let txn = state.db.begin().await?;
+        let txn = crate::db::begin(&state.db).await?;
         let people = queries::calendar::participants(
             &txn,
             e.id,

@@ -33,6 +33,9 @@ pub struct RemoteEvent {
     pub status: Option<String>,
     pub participant_count: Option<i32>,
     pub tags: Vec<String>,
+    /// The address of the event's Going / Maybe / Can't go poll, when its
+    /// server (Staffroom) sends one.
+    pub rsvp_poll: Option<String>,
 }
 
 fn join_mode(raw: Option<&str>) -> JoinMode {
@@ -53,7 +56,14 @@ fn status(raw: Option<&str>) -> EventStatus {
 
 /// Store (or refresh) the event row of a remote `Event` post. Objects
 /// without a usable start are kept as posts only.
-pub async fn upsert(state: &AppState, s: &statuses::Model, r: RemoteEvent) -> AppResult<()> {
+/// Store or refresh another server's event; `poll` is the status id of its
+/// RSVP poll when known.
+pub async fn upsert(
+    state: &AppState,
+    s: &statuses::Model,
+    r: RemoteEvent,
+    poll: Option<i64>,
+) -> AppResult<()> {
     let Some(start) = r.starts_at else {
         return Ok(());
     };
@@ -91,7 +101,7 @@ pub async fn upsert(state: &AppState, s: &statuses::Model, r: RemoteEvent) -> Ap
             .take(super::TITLE_MAX)
             .collect(),
         description_source: None,
-        description: s.content.clone(),
+        description: super::description_of(&s.content).to_string(),
         starts_at: start,
         ends_at: end.min(start + chrono::Duration::days(366)),
         timezone: tz,
@@ -111,13 +121,13 @@ pub async fn upsert(state: &AppState, s: &statuses::Model, r: RemoteEvent) -> Ap
         visibility: visibility.as_str().into(),
         going_count: existing.as_ref().map(|e| e.going_count).unwrap_or(0),
         remote_participant_count: r.participant_count.filter(|n| *n >= 0),
-        poll_status_id: None,
+        poll_status_id: poll.or(existing.as_ref().and_then(|e| e.poll_status_id)),
         local: false,
         reminded_at: existing.as_ref().and_then(|e| e.reminded_at),
         created_at: existing.as_ref().map(|e| e.created_at).unwrap_or(now),
         updated_at: now,
     };
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin(&state.db).await?;
     match &existing {
         Some(old) => {
             let changed = old.starts_at != row.starts_at

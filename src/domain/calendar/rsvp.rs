@@ -208,7 +208,7 @@ pub async fn answer(
     if !e.local {
         return answer_remote(state, me, &e, choice, note).await;
     }
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin(&state.db).await?;
     let d = decide(&txn, e.id, me, choice, None, note).await?;
     txn.commit().await?;
     Ok((d.participant, answers_for(&d.promoted, true)))
@@ -224,7 +224,7 @@ async fn answer_remote(
     if EventStatus::of(e) == EventStatus::Cancelled {
         return Err(refuse("error-event-cancelled"));
     }
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin(&state.db).await?;
     queries::calendar::lock(&txn, e.id).await?;
     let existing = queries::calendar::participant(&txn, e.id, me.id).await?;
     let was = existing.as_ref().and_then(|p| Rsvp::parse(&p.status));
@@ -269,7 +269,7 @@ pub async fn receive(
         return Err(AppError::not_found());
     }
     let note = note.map(|n| n.chars().take(MESSAGE_MAX).collect::<String>());
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin(&state.db).await?;
     let decided = decide(&txn, e.id, who, choice, Some(activity_id.to_string()), note).await;
     match decided {
         Ok(d) => {
@@ -294,7 +294,7 @@ pub async fn receive(
             {
                 return Ok(Vec::new());
             }
-            let txn = state.db.begin().await?;
+            let txn = crate::db::begin(&state.db).await?;
             let p = put(
                 &txn,
                 existing,
@@ -343,7 +343,7 @@ pub async fn receive_answer(
     if was == Some(now) || (accepted && was != Some(Rsvp::Pending)) {
         return Ok(true);
     }
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin(&state.db).await?;
     if was == Some(Rsvp::Going) {
         queries::calendar::adjust_going(&txn, e.id, -1).await?;
     }
@@ -387,7 +387,7 @@ pub async fn decide_request(
     if !is_organiser(&state.db, who, &e).await? {
         return Err(AppError::Forbidden(msg!("error-event-organisers-only")));
     }
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin(&state.db).await?;
     queries::calendar::lock(&txn, e.id).await?;
     let p = queries::calendar::participant(&txn, e.id, participant_actor)
         .await?
@@ -443,7 +443,7 @@ pub async fn invite(
     if !is_organiser(&state.db, who, &e).await? {
         return Err(AppError::Forbidden(msg!("error-event-organisers-only")));
     }
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin(&state.db).await?;
     queries::calendar::lock(&txn, e.id).await?;
     let existing = queries::calendar::participant(&txn, e.id, invitee.id).await?;
     let p = match existing {
@@ -517,14 +517,8 @@ pub async fn from_vote(
     let Some(e) = queries::calendar::by_poll(&state.db, poll_status).await? else {
         return Ok(Vec::new());
     };
-    let choice = match super::manage::POLL_OPTIONS
-        .iter()
-        .position(|o| *o == option)
-    {
-        Some(0) => Rsvp::Going,
-        Some(1) => Rsvp::Maybe,
-        Some(_) => Rsvp::NotGoing,
-        None => return Ok(Vec::new()),
+    let Some(choice) = choice_of_option(option) else {
+        return Ok(Vec::new());
     };
     match receive(state, voter, &e, choice, activity_id, None).await {
         Ok(events) => Ok(events),
@@ -534,4 +528,31 @@ pub async fn from_vote(
         | Err(AppError::Forbidden(_)) => Ok(Vec::new()),
         Err(e) => Err(e),
     }
+}
+
+/// The answer an option of an event's poll stands for.
+fn choice_of_option(option: &str) -> Option<Rsvp> {
+    match super::manage::POLL_OPTIONS
+        .iter()
+        .position(|o| *o == option)?
+    {
+        0 => Some(Rsvp::Going),
+        1 => Some(Rsvp::Maybe),
+        _ => Some(Rsvp::NotGoing),
+    }
+}
+
+/// A local member votes on an event's poll (from a Mastodon app, which
+/// shows no event): the vote is their answer.
+pub async fn answer_by_vote(
+    state: &AppState,
+    me: &actors::Model,
+    event_id: i64,
+    option: &str,
+) -> AppResult<Vec<Event>> {
+    let Some(choice) = choice_of_option(option) else {
+        return Ok(Vec::new());
+    };
+    let (_, events) = answer(state, me, event_id, choice, None).await?;
+    Ok(events)
 }

@@ -192,7 +192,7 @@ pub async fn approve(
         return Err(AppError::Forbidden(m));
     }
     let events = crate::domain::follows::authorize(state, &group.actor, candidate_id).await?;
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin(&state.db).await?;
     clear_requests(&txn, group, candidate_id).await?;
     queries::groups::delete_invitation(&txn, group.id(), candidate_id).await?;
     write_log(
@@ -218,7 +218,7 @@ pub async fn reject(
 ) -> AppResult<Vec<Event>> {
     require_staff(state, group, me).await?;
     let events = crate::domain::follows::reject(state, &group.actor, candidate_id).await?;
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin(&state.db).await?;
     clear_requests(&txn, group, candidate_id).await?;
     write_log(
         &txn,
@@ -369,7 +369,7 @@ pub async fn invite(
     {
         return Ok(Vec::new());
     }
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin(&state.db).await?;
     let row = queries::groups::insert_invitation(
         &txn,
         group_invitations::ActiveModel {
@@ -428,7 +428,7 @@ pub async fn decline_invitation(
     me: &actors::Model,
     group: &Group,
 ) -> AppResult<()> {
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin(&state.db).await?;
     queries::groups::delete_invitation(&txn, group.id(), me.id).await?;
     queries::notifications::delete_about(
         &txn,
@@ -472,7 +472,7 @@ pub async fn set_role(
     let target = queries::actors::by_id(&state.db, target_id)
         .await?
         .ok_or_else(AppError::not_found)?;
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin(&state.db).await?;
     queries::groups::delete_role(&txn, group.id(), target_id).await?;
     if role.is_staff() {
         queries::groups::insert_role(

@@ -75,7 +75,7 @@ pub async fn set_locked(
     if root.locked == locked {
         return Ok(Vec::new());
     }
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin(&state.db).await?;
     let mut a = root.clone().into_active_model();
     a.locked = Set(locked);
     queries::statuses::update(&txn, a).await?;
@@ -114,7 +114,7 @@ pub async fn set_pinned(
     if already == pinned {
         return Ok(Vec::new());
     }
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin(&state.db).await?;
     if pinned {
         queries::groups::pin(
             &txn,
@@ -169,7 +169,7 @@ pub async fn remove_member(
     let Some(row) = queries::follows::get(&state.db, member.id, group.id()).await? else {
         return Err(AppError::NotFound(msg!("error-group-not-member")));
     };
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin(&state.db).await?;
     queries::follows::delete(&txn, row.id).await?;
     queries::groups::delete_role(&txn, group.id(), member.id).await?;
     let mut events = after_leaving(&txn, group, &member).await?;
@@ -231,7 +231,7 @@ pub async fn ban(
         return Ok(Vec::new());
     }
     let membership = queries::follows::get(&state.db, who.id, group.id()).await?;
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin(&state.db).await?;
     let row = queries::groups::insert_ban(
         &txn,
         group_bans::ActiveModel {
@@ -279,7 +279,7 @@ pub async fn unban(
     let Some(row) = queries::groups::ban(&state.db, group.id(), target_id).await? else {
         return Ok(Vec::new());
     };
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin(&state.db).await?;
     queries::groups::delete_ban(&txn, group.id(), target_id).await?;
     write_log(
         &txn,

@@ -97,7 +97,7 @@ pub async fn create(
         images.2 = Some(url);
         images.3 = Some(media);
     }
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin(&state.db).await?;
     let actor = queries::actors::insert(
         &txn,
         actors::ActiveModel {
@@ -256,7 +256,7 @@ pub async fn update(
         replaced.extend(group.actor.header_media_id);
     }
     actor.updated_at = Set(chrono::Utc::now());
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin(&state.db).await?;
     let actor = queries::actors::update(&txn, actor).await?;
     let settings = queries::groups::update(&txn, settings).await?;
     let detail = if changed_visibility {

@@ -109,7 +109,7 @@ pub async fn upsert(state: &AppState, r: RemoteResource) -> AppResult<resources:
     let now = chrono::Utc::now();
     let existing = queries::resources::by_ap_id(&state.db, &r.ap_id).await?;
     let authors = serde_json::to_string(&r.authors).map_err(AppError::internal)?;
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin(&state.db).await?;
     let id = match existing {
         Some(e) => {
             if e.owner_id != r.owner.id || e.local {
@@ -223,7 +223,7 @@ pub async fn receive_delete(
         return Err(AppError::forbidden());
     }
     if r.deleted_at.is_none() {
-        let txn = state.db.begin().await?;
+        let txn = crate::db::begin(&state.db).await?;
         write::tombstone(&txn, &r).await?;
         txn.commit().await?;
     }

@@ -147,7 +147,7 @@ pub async fn create(
         deleted_at: Set(None),
     };
     let result: AppResult<Resource> = async {
-        let txn = state.db.begin().await?;
+        let txn = crate::db::begin(&state.db).await?;
         queries::resources::insert(&txn, model).await?;
         queries::resources::set_labels(&txn, id, &labels(&meta)).await?;
         for r in &rows {
@@ -257,7 +257,7 @@ pub async fn update(
     let now = chrono::Utc::now();
     let revision = current.model.revision + 1;
     let result: AppResult<Resource> = async {
-        let txn = state.db.begin().await?;
+        let txn = crate::db::begin(&state.db).await?;
         let mut a = current.model.clone().into_active_model();
         a.title = Set(meta.title.clone());
         a.description_html = Set(text::markdown_to_html(&meta.description));
@@ -332,7 +332,7 @@ pub async fn delete(state: &AppState, me: &Member, id: i64) -> AppResult<Vec<Eve
     }
     let was_public = is_public(&r.model);
     let all = queries::resources::all_files_of(&state.db, id).await?;
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin(&state.db).await?;
     let gone = tombstone(&txn, &r.model).await?;
     txn.commit().await?;
     files::discard(state, &all).await;

@@ -244,14 +244,23 @@ fn one_post(
     }
 }
 
+/// A list of posts as the templates show it. An event's Going / Maybe /
+/// Can't go poll is left out: it is there for Mastodon, which shows no
+/// event; here the event's own post, with its page and answer buttons, is
+/// in the list.
 pub fn post_values(
     list: &[PostView],
     viewer: Option<&actors::Model>,
     is_staff: bool,
 ) -> Vec<Value> {
     list.iter()
+        .filter(|v| !is_event_poll(v.reblog.as_deref().unwrap_or(v)))
         .map(|v| post_value(v, viewer, is_staff))
         .collect()
+}
+
+fn is_event_poll(v: &PostView) -> bool {
+    v.poll.as_ref().is_some_and(|p| p.event_id.is_some())
 }
 
 /// Find a post by the id in its address and check who may see it; 404 for
