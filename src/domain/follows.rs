@@ -6,7 +6,6 @@ use crate::db::queries::notifications::About;
 use crate::{
     app::AppState,
     db::{
-        TransactionTrait,
         entities::{actors, blocks, follows, mutes},
         ids,
         queries::{self, Page},

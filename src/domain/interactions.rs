@@ -5,7 +5,6 @@ use crate::db::queries::notifications::About;
 use crate::{
     app::AppState,
     db::{
-        TransactionTrait,
         entities::{actors, bookmarks, favourites, statuses},
         ids, queries,
     },

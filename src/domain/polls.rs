@@ -6,7 +6,6 @@
 use crate::{
     app::AppState,
     db::{
-        TransactionTrait,
         entities::{actors, poll_votes, polls, statuses},
         ids, queries,
     },

@@ -6,7 +6,6 @@
 use crate::{
     app::AppState,
     db::{
-        TransactionTrait,
         entities::{activities, actors, deliveries, statuses},
         ids, queries,
     },

@@ -9,7 +9,6 @@ use crate::{
     app::AppState,
     config::RegistrationMode,
     db::{
-        TransactionTrait,
         entities::{accounts, actors},
         ids,
         queries::{self, Page},

@@ -10,7 +10,6 @@ use super::{
 use crate::{
     app::AppState,
     db::{
-        TransactionTrait,
         entities::{actors, calendar_events, statuses},
         ids, queries,
     },

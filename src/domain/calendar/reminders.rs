@@ -4,12 +4,7 @@
 //! reminded in the same transaction, so a reminder goes out once.
 
 use super::{EventStatus, Rsvp};
-use crate::{
-    app::AppState,
-    db::{TransactionTrait, queries},
-    domain::notifications,
-    error::AppResult,
-};
+use crate::{app::AppState, db::queries, domain::notifications, error::AppResult};
 use sea_orm::{ActiveValue::Set, IntoActiveModel};
 
 /// How long before the start the reminder goes.

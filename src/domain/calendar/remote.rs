@@ -6,7 +6,6 @@ use super::{EventStatus, EventVisibility, JoinMode, time};
 use crate::{
     app::AppState,
     db::{
-        TransactionTrait,
         entities::{calendar_events, statuses},
         queries,
     },

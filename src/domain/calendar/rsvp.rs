@@ -10,7 +10,7 @@ use super::{EventStatus, JoinMode, MESSAGE_MAX, Rsvp, is_organiser};
 use crate::{
     app::AppState,
     db::{
-        DatabaseTransaction, TransactionTrait,
+        DatabaseTransaction,
         entities::{actors, calendar_events, event_participants},
         ids, queries,
     },

@@ -19,7 +19,6 @@ pub use settings::*;
 use crate::{
     app::AppState,
     db::{
-        TransactionTrait,
         entities::{actors, follows, group_invitations, group_log, group_roles, groups, statuses},
         ids,
         queries::{self, Page, notifications::About},

@@ -7,7 +7,6 @@ use super::{Group, after_leaving, require_staff, role_of, write_log};
 use crate::{
     app::AppState,
     db::{
-        TransactionTrait,
         entities::{actors, group_bans, pins, statuses},
         ids, queries,
     },

@@ -5,7 +5,6 @@ use super::{PUBLISHED, read, write};
 use crate::{
     app::AppState,
     db::{
-        TransactionTrait,
         entities::{actors, resource_files, resource_revisions, resources},
         ids, queries,
     },

@@ -12,7 +12,6 @@ use super::{
 use crate::{
     app::AppState,
     db::{
-        TransactionTrait,
         entities::{resource_files, resource_revisions, resources},
         ids, queries,
     },
