@@ -15,6 +15,7 @@ mod m20261124_000005_search;
 mod m20261125_000006_events;
 mod m20261125_000007_resources;
 mod m20261126_000008_portal;
+mod m20261127_000009_reports;
 
 pub struct Migrator;
 
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000006_events::Migration),
             Box::new(m20261125_000007_resources::Migration),
             Box::new(m20261126_000008_portal::Migration),
+            Box::new(m20261127_000009_reports::Migration),
         ]
     }
 }

@@ -77,4 +77,6 @@ pub enum Event {
     ResourceUpdated(i64),
     /// A public local resource was deleted or is no longer public: Delete.
     ResourceWithdrawn(Box<resources::Model>),
+    /// A report about another server's account goes to that server: Flag.
+    ReportForwarded(i64),
 }

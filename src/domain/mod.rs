@@ -23,6 +23,7 @@ pub mod polls;
 pub mod portal;
 pub mod posts;
 pub mod profiles;
+pub mod reports;
 pub mod resources;
 pub mod search;
 pub mod sessions;

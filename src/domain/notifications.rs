@@ -31,6 +31,7 @@ pub const KINDS: &[&str] = &[
     "event_seat",
     "event_invite",
     "event_reminder",
+    "admin.report",
 ];
 
 /// Notify `recipient` (only if local, never about oneself, never twice).

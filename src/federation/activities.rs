@@ -155,9 +155,9 @@ pub async fn apply(data: &Data<AppState>, activity: Value) -> Result<(), FedErro
             follows::receive_block(data, &actor, &target, &id).await?;
             Ok(())
         }
-        // Groups (Add, Remove), events (Join, Leave, TentativeAccept),
-        // reports (Flag) and moves are accepted and recorded; their features
-        // act on them.
+        "Flag" => crate::federation::reports::receive_flag(data, &actor, &activity).await,
+        // Groups (Add, Remove), events (Join, Leave, TentativeAccept) and
+        // moves are accepted and recorded; their features act on them.
         other => {
             tracing::debug!(
                 kind = other,

@@ -18,6 +18,7 @@ pub mod portal;
 pub mod protocol;
 pub mod publish;
 pub mod relay;
+pub mod reports;
 pub mod resolve;
 pub mod resources;
 pub mod signatures;

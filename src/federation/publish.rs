@@ -380,6 +380,7 @@ pub(crate) async fn publish_one(state: &AppState, event: &Event) -> AppResult<()
         Event::ResourcePublished(_) | Event::ResourceUpdated(_) | Event::ResourceWithdrawn(_) => {
             crate::federation::resources::publish(state, event).await
         }
+        Event::ReportForwarded(id) => crate::federation::reports::send_flag(state, *id).await,
     }
 }
 
@@ -412,7 +413,7 @@ pub(crate) fn undo(actor: &actors::Model, inner: Value) -> Value {
 }
 
 /// Where to deliver to a remote actor: the shared inbox when there is one.
-fn inbox_of(a: &actors::Model) -> Option<String> {
+pub(crate) fn inbox_of(a: &actors::Model) -> Option<String> {
     if a.local || a.deleted_at.is_some() {
         return None;
     }

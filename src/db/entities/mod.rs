@@ -35,6 +35,7 @@ pub mod polls;
 pub mod portal_hidden;
 pub mod portal_instances;
 pub mod portal_relays;
+pub mod reports;
 pub mod resource_editors;
 pub mod resource_files;
 pub mod resource_labels;

@@ -2,7 +2,7 @@ use super::Page;
 use crate::db::entities::accounts::{ActiveModel, Column, Entity, Model};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait,
-    QueryFilter, sea_query::Expr,
+    QueryFilter, QuerySelect, sea_query::Expr,
 };
 
 pub async fn insert(db: &impl ConnectionTrait, model: ActiveModel) -> Result<Model, DbErr> {
@@ -66,6 +66,18 @@ pub async fn count_admins(db: &impl ConnectionTrait) -> Result<u64, DbErr> {
         .filter(Column::Role.eq("admin"))
         .filter(Column::Status.eq("active"))
         .count(db)
+        .await
+}
+
+/// Actor ids of the active admins and moderators.
+pub async fn staff_actor_ids(db: &impl ConnectionTrait) -> Result<Vec<i64>, DbErr> {
+    Entity::find()
+        .select_only()
+        .column(Column::ActorId)
+        .filter(Column::Role.is_in(["admin", "moderator"]))
+        .filter(Column::Status.eq("active"))
+        .into_tuple::<i64>()
+        .all(db)
         .await
 }
 

@@ -14,6 +14,7 @@ pub mod password_resets;
 pub mod polls;
 pub mod portal;
 pub mod relations;
+pub mod reports;
 pub mod resources;
 pub mod sessions;
 pub mod settings;

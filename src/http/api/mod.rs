@@ -14,6 +14,7 @@ pub mod oauth;
 pub mod openapi;
 pub mod pagination;
 pub mod params;
+pub mod reports;
 pub mod resources;
 pub mod search;
 pub mod staffroom;
@@ -28,6 +29,7 @@ pub fn routes() -> Router<AppState> {
         .merge(instance::routes())
         .merge(accounts::routes())
         .merge(admin::routes())
+        .merge(reports::routes())
         .merge(staffroom::routes())
         .merge(groups::routes())
         .merge(statuses::routes())

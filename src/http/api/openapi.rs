@@ -2,7 +2,7 @@
 
 use crate::{
     app::AppState,
-    http::api::{admin, entities, events, groups, resources, staffroom},
+    http::api::{admin, entities, events, groups, reports, resources, staffroom},
 };
 use axum::{Json, Router, routing::get};
 use utoipa::{
@@ -17,6 +17,7 @@ use utoipa::{
         staffroom::list_invites, staffroom::create_invite, staffroom::revoke_invite,
         staffroom::get_settings, staffroom::put_settings, staffroom::export,
         admin::list, admin::show, admin::approve, admin::reject, admin::unsuspend, admin::action, admin::role,
+        reports::admin_list, reports::admin_show, reports::resolve, reports::reopen, reports::forward,
         groups::list, groups::create, groups::show, groups::update, groups::subgroups,
         groups::join, groups::leave, groups::members, groups::requests, groups::authorize, groups::reject,
         groups::invite, groups::invitations, groups::decline, groups::set_role, groups::remove_member,
@@ -28,7 +29,7 @@ use utoipa::{
     ),
     components(schemas(entities::Account, entities::AdminAccount, entities::Field, entities::Role, admin::RegistryStatus, groups::Only, groups::ModerationAction, ApiError)),
     modifiers(&Security, &ErrorResponses),
-    tags((name = "staffroom", description = "Invites, instance settings, data export"), (name = "admin", description = "The member registry (Mastodon admin API with registry fields)"), (name = "groups", description = "Groups: directory, settings, membership, posts and moderation"), (name = "events", description = "Events: calendar, answers, participants"), (name = "resources", description = "Teaching resources: the library, files, revisions, remixes"))
+    tags((name = "staffroom", description = "Invites, instance settings, data export"), (name = "admin", description = "The member registry (Mastodon admin API with registry fields) and reports"), (name = "groups", description = "Groups: directory, settings, membership, posts and moderation"), (name = "events", description = "Events: calendar, answers, participants"), (name = "resources", description = "Teaching resources: the library, files, revisions, remixes"))
 )]
 pub struct ApiDoc;
 

@@ -13,6 +13,7 @@ mod national;
 mod oauth;
 mod posts;
 mod public;
+mod reports;
 pub(crate) mod resources;
 mod settings;
 mod social;
@@ -70,6 +71,8 @@ const TEMPLATES: &[(&str, &str)] = templates![
     "admin_accounts.html",
     "admin_account.html",
     "admin_invites.html",
+    "admin_reports.html",
+    "report.html",
     "admin_settings.html",
     "admin_nav.html",
     "oauth_authorize.html",
@@ -493,6 +496,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .merge(auth::routes())
         .merge(settings::routes())
         .merge(admin::routes())
+        .merge(reports::routes())
         .merge(oauth::routes())
         .merge(groups::routes())
         .merge(calendar::routes())
