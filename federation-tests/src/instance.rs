@@ -509,6 +509,11 @@ impl Instance {
     /// Creates an active member with the CLI, issues a token and reads the
     /// account back through `verify_credentials`.
     pub async fn create_user(&self, username: &str) -> User {
+        self.create_user_with_role(username, "member").await
+    }
+
+    /// [`Instance::create_user`] with a role: `member`, `moderator` or `admin`.
+    pub async fn create_user_with_role(&self, username: &str, role: &str) -> User {
         self.admin(&[
             "create-account",
             "--username",
@@ -518,7 +523,7 @@ impl Instance {
             "--password",
             PASSWORD,
             "--role",
-            "member",
+            role,
         ])
         .await;
         let token = self

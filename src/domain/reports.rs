@@ -15,7 +15,6 @@ use crate::{
     },
     domain::{accounts::Member, events::Event, notifications, validate},
     error::{AppError, AppResult},
-    msg,
 };
 use sea_orm::{ActiveValue::Set, IntoActiveModel};
 
@@ -45,7 +44,7 @@ pub fn status_ids(r: &reports::Model) -> Vec<i64> {
 }
 
 fn refuse(key: &'static str) -> AppError {
-    AppError::Unprocessable(msg!(key))
+    AppError::Unprocessable(crate::i18n::Msg::new(key))
 }
 
 fn staff_only(me: &Member) -> AppResult<()> {

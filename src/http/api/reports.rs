@@ -103,6 +103,10 @@ async fn create(
     )
     .await?;
     publish::publish(&data, events).await;
+    // Read again: forwarding has stamped it.
+    let report = queries::reports::by_id(&data.db, report.id)
+        .await?
+        .unwrap_or(report);
     Ok(axum::Json(report_json(&data, &report).await?))
 }
 
