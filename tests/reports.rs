@@ -42,6 +42,7 @@ async fn reports(backend: Backend) {
         app.token(&mona).await,
     );
     let bea_id = bea.actor.id.to_string();
+    let carl_id = carl.actor.id.to_string();
     let (s, post) = call(
         &app,
         Some(&bea_t),
@@ -145,8 +146,12 @@ async fn reports(backend: Backend) {
     )
     .await;
     assert!(
-        notes.as_array().unwrap().iter().any(|n| n["type"] == "admin.report"
-            && n["account"]["id"] == carl.actor.id.to_string()),
+        notes
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n["type"] == "admin.report"
+                && n["account"]["id"].as_str() == Some(carl_id.as_str())),
         "{notes}"
     );
     let (s, _) = call(
@@ -169,7 +174,7 @@ async fn reports(backend: Backend) {
     assert_eq!(s, StatusCode::OK, "{open}");
     let open = open.as_array().unwrap().clone();
     assert_eq!(open.len(), 1, "{open:?}");
-    assert_eq!(open[0]["account"]["id"], carl.actor.id.to_string());
+    assert_eq!(open[0]["account"]["id"], carl_id.as_str());
     assert_eq!(open[0]["target_account"]["id"], bea_id);
     let id = open[0]["id"].as_str().unwrap().to_string();
     let (s, v) = call(
