@@ -177,6 +177,15 @@ async fn the_portal_relays_public_content_between_members_and_to_followers() {
             r.object_id() == relay_follow["id"].as_str().unwrap()
         })
         .await;
+    // Pleroma's relay follows the portal actor itself, from an Application
+    // actor: its server is no Staffroom (its NodeInfo says so), so it
+    // subscribes at once rather than applying for membership.
+    let litepub = relay.add_actor("litepub", "Application", json!({})).await;
+    let litepub_follow = relay.send_follow(&litepub, &portal_actor).await;
+    litepub_follow.assert_accepted();
+    relay
+        .wait_for_activity("Accept", |r| r.object_id() == litepub_follow.id())
+        .await;
     // Subscribers are no members: the portal still lists the three instances.
     let members: Value = reqwest::Client::new()
         .get(p.url("/portal/members"))

@@ -392,7 +392,7 @@ pub async fn receive_follow(
     }
     let now = chrono::Utc::now();
     let admitted = if target.ap_id == crate::federation::portal::actor_id(state) {
-        crate::domain::portal::admission(&state.db, follower).await?
+        crate::domain::portal::admission(state, follower).await?
     } else {
         admission(&state.db, follower, target).await?
     };

@@ -35,13 +35,10 @@ pub fn check_portal(state: &AppState) -> AppResult<()> {
 }
 
 /// The national feed's posts: public posts the portal stores, newest
-/// first, without hidden ones.
+/// first, without hidden ones (timelines leave those out on a portal).
 pub async fn posts(state: &AppState, page: Page) -> AppResult<Vec<PostView>> {
     check_portal(state)?;
-    let hidden = queries::portal::hidden(&state.db).await?;
-    let mut list = timelines::public(state, None, None, page).await?;
-    list.retain(|v| !hidden.contains(&v.status.ap_id));
-    Ok(list)
+    timelines::public(state, None, None, page).await
 }
 
 /// The national library: public resources, newest first, without hidden ones.
@@ -165,6 +162,8 @@ pub struct Member {
     pub languages: Vec<String>,
     pub description: String,
     pub software: String,
+    /// The public contact the instance gives in its NodeInfo.
+    pub contact: Option<String>,
 }
 
 /// The member instances and open applications, with what their NodeInfo said.
@@ -218,6 +217,10 @@ pub async fn directory(state: &AppState) -> AppResult<Vec<Member>> {
                     .as_str()
                     .unwrap_or_default()
                     .to_string(),
+                contact: meta["maintainer"]["email"]
+                    .as_str()
+                    .filter(|e| e.contains('@') && e.len() <= 320)
+                    .map(str::to_string),
             });
         }
     }
@@ -258,6 +261,26 @@ pub async fn refresh_nodeinfo(state: &AppState, instance_actor: &actors::Model) 
 }
 
 async fn fetch_nodeinfo(state: &AppState, instance_actor: &actors::Model) -> anyhow::Result<()> {
+    let doc = read_nodeinfo(instance_actor).await?;
+    queries::portal::set_nodeinfo(&state.db, &instance_actor.domain, &doc, Utc::now()).await?;
+    Ok(())
+}
+
+/// The software an instance actor's server names in its NodeInfo
+/// (`staffroom`, `pleroma`, ...), or `None` when it cannot be read.
+pub async fn software_of(instance_actor: &actors::Model) -> Option<String> {
+    match read_nodeinfo(instance_actor).await {
+        Ok(doc) => doc["software"]["name"]
+            .as_str()
+            .map(|s| s.trim().to_lowercase()),
+        Err(e) => {
+            tracing::info!(domain = %instance_actor.domain, error = %e, "could not read NodeInfo");
+            None
+        }
+    }
+}
+
+async fn read_nodeinfo(instance_actor: &actors::Model) -> anyhow::Result<Value> {
     let origin = url::Url::parse(&instance_actor.ap_id)?;
     let well_known = origin.join("/.well-known/nodeinfo")?;
     let client = reqwest::Client::builder()
@@ -280,15 +303,13 @@ async fn fetch_nodeinfo(state: &AppState, instance_actor: &actors::Model) -> any
         .filter_map(|h| url::Url::parse(h).ok())
         .find(|u| crate::federation::protocol::same_origin(u, &origin))
         .ok_or_else(|| anyhow::anyhow!("no NodeInfo link on the member's host"))?;
-    let doc: Value = client
+    Ok(client
         .get(href)
         .send()
         .await?
         .error_for_status()?
         .json()
-        .await?;
-    queries::portal::set_nodeinfo(&state.db, &instance_actor.domain, &doc, Utc::now()).await?;
-    Ok(())
+        .await?)
 }
 
 /// Refresh the NodeInfo of a member when it was never read or is older

@@ -18,17 +18,26 @@ use crate::{
     federation::portal,
 };
 
-/// Who is let in by the portal actor: an instance actor applies and waits
-/// for the admins, unless it subscribed as a relay; anyone else reads.
+/// Who is let in by the portal actor: a Staffroom instance actor applies
+/// and waits for the admins; anyone else reads. Another server's
+/// application actor (Pleroma's relay, LitePub style) subscribes as a
+/// relay, so it is never taken for a member, nor trusted as one; one whose
+/// NodeInfo cannot be read waits for the admins.
 pub async fn admission(
-    db: &impl sea_orm::ConnectionTrait,
+    state: &AppState,
     follower: &actors::Model,
 ) -> AppResult<crate::domain::groups::Admission> {
     use crate::domain::groups::Admission;
     if follower.kind == "Application"
-        && !crate::db::queries::portal::is_relay(db, follower.id).await?
+        && !crate::db::queries::portal::is_relay(&state.db, follower.id).await?
     {
-        return Ok(Admission::Pending);
+        match crate::domain::national::software_of(follower)
+            .await
+            .as_deref()
+        {
+            Some("staffroom") | None => return Ok(Admission::Pending),
+            Some(_) => crate::db::queries::portal::add_relay(&state.db, follower.id).await?,
+        }
     }
     Ok(Admission::Accept)
 }

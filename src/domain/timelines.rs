@@ -176,13 +176,18 @@ async fn without_closed_groups(
 }
 
 /// Posts from accounts the viewer blocks or mutes do not appear in lists,
-/// nor posts of members-only groups they are not in.
+/// nor posts of members-only groups they are not in, nor (on a portal)
+/// posts its moderators hid from the aggregated feeds.
 async fn without_unwanted(
     state: &AppState,
     viewer: Option<&actors::Model>,
     list: Vec<statuses::Model>,
 ) -> AppResult<Vec<statuses::Model>> {
-    let list = without_closed_groups(state, viewer, list).await?;
+    let mut list = without_closed_groups(state, viewer, list).await?;
+    if state.config.instance.role == crate::config::InstanceRole::Portal {
+        let hidden = queries::portal::hidden(&state.db).await?;
+        list.retain(|s| !hidden.contains(&s.ap_id));
+    }
     let Some(v) = viewer else { return Ok(list) };
     let mut hidden = queries::relations::blocked_ids(&state.db, v.id).await?;
     hidden.extend(queries::relations::muted_ids(&state.db, v.id).await?);

@@ -333,6 +333,16 @@ fn fxhash(s: &str) -> u64 {
 }
 
 async fn process(state: &AppState, fed: &FederationConfig<AppState>, item: inbox_items::Model) {
+    // The reader may have listed this item just before its previous run
+    // finished; applying it twice would answer twice (a second Accept).
+    match queries::delivery::inbox_unchanged(&state.db, item.id, item.attempts).await {
+        Ok(true) => {}
+        Ok(false) => return,
+        Err(e) => {
+            tracing::warn!(error = %e, "could not read the inbox queue");
+            return;
+        }
+    }
     let now = Utc::now();
     let data = fed.to_request_data();
     let result = match serde_json::from_str::<Value>(&item.json) {

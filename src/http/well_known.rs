@@ -200,6 +200,9 @@ async fn nodeinfo(state: &AppState, version: &str) -> AppResult<Value> {
         "metadata": {
             "nodeName": s.name,
             "nodeDescription": s.description,
+            // Misskey's and Pleroma's key for the public contact (the same
+            // address as on the about page); the portal's directory shows it.
+            "maintainer": { "email": (!s.contact_email.is_empty()).then_some(&s.contact_email) },
             "staffroom": {
                 "role": match state.config.instance.role { InstanceRole::Association => "association", InstanceRole::Portal => "portal" },
                 "registrationMode": s.registration_mode.as_str(),

@@ -90,6 +90,7 @@ async fn add_member(app: &TestApp, domain: &str) {
                 "nodeName": "Maths teachers' association",
                 "nodeDescription": "Teachers of mathematics in the north.",
                 "languages": ["fr", "nl"],
+                "maintainer": { "email": "board@maths.example" },
             },
         }),
         now,
@@ -158,6 +159,10 @@ async fn national_feed_search_and_directory() {
     assert!(t.contains("maths.example"), "{t}");
     assert!(t.contains("Maths teachers' association"), "{t}");
     assert!(t.contains("42"), "users from NodeInfo: {t}");
+    assert!(
+        t.contains("board@maths.example"),
+        "contact from NodeInfo: {t}"
+    );
     assert!(t.contains("fr, nl"), "languages from NodeInfo: {t}");
     checks.page(&c, "national directory").await;
 
@@ -184,6 +189,21 @@ async fn national_feed_search_and_directory() {
     log_out(&c).await;
     c.goto(&format!("{base}/national")).await.unwrap();
     assert!(!text(&c).await.contains("Spam that"));
+    // Hidden from every aggregated feed: the Atom feed and the public
+    // timeline Mastodon apps read too.
+    for path in ["/national/feed.atom", "/api/v1/timelines/public"] {
+        let body = app
+            .api()
+            .get(app.url(path))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(body.contains("Fractions with pizzas"), "{path}: {body}");
+        assert!(!body.contains("Spam that"), "{path}: {body}");
+    }
 
     assert!(checks.pages >= 4);
     c.close().await.unwrap();

@@ -280,6 +280,26 @@ pub async fn due_inbox(
         .await
 }
 
+/// Is the item still waiting as it was read (not processed since, nor
+/// rescheduled)? The queue reader's list can be older than a worker's
+/// last write.
+pub async fn inbox_unchanged(
+    db: &impl ConnectionTrait,
+    id: i64,
+    attempts: i32,
+) -> Result<bool, DbErr> {
+    Ok(inbox_items::Entity::find()
+        .select_only()
+        .column(inbox_items::Column::Id)
+        .filter(inbox_items::Column::Id.eq(id))
+        .filter(inbox_items::Column::ProcessedAt.is_null())
+        .filter(inbox_items::Column::Attempts.eq(attempts))
+        .into_tuple::<i64>()
+        .one(db)
+        .await?
+        .is_some())
+}
+
 pub async fn finish_inbox(
     db: &impl ConnectionTrait,
     id: i64,

@@ -233,6 +233,7 @@ async fn directory(State(state): State<AppState>, ctx: Ctx) -> AppResult<Respons
                 languages => m.languages.join(", "),
                 description => m.description,
                 software => m.software,
+                contact => m.contact,
             }
         })
         .collect();
