@@ -815,3 +815,100 @@ async fn hostile_remote_documents(backend: Backend) {
     app.stop().await;
 }
 db_test!(hostile_remote_documents);
+
+/// A poll made from a Mastodon app shows under its post on the web: members
+/// who have not voted get the options, vote with the form and then see the
+/// results; the author and anonymous readers see the results only; voting
+/// twice or choosing nothing is refused with a reason.
+async fn polls_on_the_web(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let asker = app.member("asker", Role::Member).await;
+    app.member("voter", Role::Member).await;
+    let token = app.token(&asker).await;
+    let r = app
+        .api()
+        .post(app.url("/api/v1/statuses"))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({
+            "status": "Which day for the staff meeting?",
+            "visibility": "public",
+            "poll": { "options": ["Monday", "Thursday"], "expires_in": 86400 },
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{}", r.status());
+    let post: serde_json::Value = r.json().await.unwrap();
+    let id = post["id"].as_str().unwrap().to_string();
+
+    let (voter, csrf) = logged_in(&app, "voter").await;
+    let page = voter.get("/@asker").await;
+    page.assert_contains(&format!("action=\"/statuses/{id}/vote\""));
+    page.assert_contains("Thursday");
+    let refused = voter
+        .post_form(
+            &format!("/statuses/{id}/vote"),
+            &csrf,
+            &[("back", "/@asker")],
+        )
+        .await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        refused.body
+    );
+    refused.assert_contains("Choose one of the poll");
+    let voted = voter
+        .post_form(
+            &format!("/statuses/{id}/vote"),
+            &csrf,
+            &[("back", "/@asker"), ("choices", "1")],
+        )
+        .await;
+    assert_eq!(voted.status, StatusCode::SEE_OTHER, "{}", voted.body);
+    let page = voter.get("/@asker").await;
+    assert!(
+        !page
+            .body
+            .contains(&format!("action=\"/statuses/{id}/vote\""))
+    );
+    page.assert_contains("Thursday: 100%");
+    page.assert_contains("Monday: 0%");
+    page.assert_contains("1 person voted");
+    let again = voter
+        .post_form(
+            &format!("/statuses/{id}/vote"),
+            &csrf,
+            &[("back", "/@asker"), ("choices", "0")],
+        )
+        .await;
+    assert_eq!(
+        again.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        again.body
+    );
+
+    let (author, _) = logged_in(&app, "asker").await;
+    let page = author.get("/@asker").await;
+    assert!(
+        !page
+            .body
+            .contains(&format!("action=\"/statuses/{id}/vote\""))
+    );
+    page.assert_contains("Thursday: 100%");
+    let page = Client::new(&app).get("/@asker").await;
+    page.assert_contains("Thursday: 100%");
+    let r = app
+        .api()
+        .get(app.url(&format!("/api/v1/statuses/{id}")))
+        .send()
+        .await
+        .unwrap();
+    let status: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(status["poll"]["votes_count"], 1, "{status}");
+    app.stop().await;
+}
+
+db_test!(polls_on_the_web);

@@ -50,13 +50,9 @@ fn run(backend: &str) {
     }
 }
 
-/// One test, so the two backends do not run at once on a small machine.
-/// Ignored until it has passed end to end: the first smoke run (against the
-/// release server) hit SQLite's lost Accepts (BENCHMARKS.md, finding 1)
-/// before the bench learned to resend Follows, and took longer than CI may.
-/// Run it with `cargo test -p staffroom-bench -- --ignored`.
+/// One test, so the two backends do not run at once on a small machine
+/// (about 80 s each against the debug server).
 #[test]
-#[ignore = "not yet seen passing end to end; see the comment above"]
 fn every_scenario_runs_in_smoke_mode() {
     run("sqlite");
     match std::env::var("STAFFROOM_TEST_POSTGRES_URL") {

@@ -1009,3 +1009,16 @@ admin-report-resolve = Erledigen
 admin-report-reopen = Wieder öffnen
 admin-report-forward = An { $domain } weiterleiten
 admin-no-reports = Hier gibt es keine Meldungen.
+
+## Umfragen im Web
+poll-legend = Wählen Sie eine Antwort
+poll-legend-multiple = Wählen Sie eine oder mehrere Antworten
+poll-vote = Abstimmen
+poll-your-choice = (Ihre Wahl)
+poll-voters = { $count ->
+    [one] { $count } Person hat abgestimmt
+   *[other] { $count } Personen haben abgestimmt
+}
+poll-closed = beendet
+poll-closes = endet { $when }
+poll-answer-event = Auf der Seite des Termins antworten

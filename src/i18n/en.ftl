@@ -1010,3 +1010,16 @@ admin-report-resolve = Resolve
 admin-report-reopen = Reopen
 admin-report-forward = Forward to { $domain }
 admin-no-reports = No reports here.
+
+## Polls on the web
+poll-legend = Choose one answer
+poll-legend-multiple = Choose one or more answers
+poll-vote = Vote
+poll-your-choice = (your choice)
+poll-voters = { $count ->
+    [one] { $count } person voted
+   *[other] { $count } people voted
+}
+poll-closed = closed
+poll-closes = closes { $when }
+poll-answer-event = Answer on the event's page

@@ -1012,3 +1012,16 @@ admin-report-resolve = Marquer comme traité
 admin-report-reopen = Rouvrir
 admin-report-forward = Transmettre à { $domain }
 admin-no-reports = Aucun signalement ici.
+
+## Sondages sur le web
+poll-legend = Choisissez une réponse
+poll-legend-multiple = Choisissez une ou plusieurs réponses
+poll-vote = Voter
+poll-your-choice = (votre choix)
+poll-voters = { $count ->
+    [one] { $count } personne a voté
+   *[other] { $count } personnes ont voté
+}
+poll-closed = clos
+poll-closes = se termine le { $when }
+poll-answer-event = Répondre sur la page de l'événement

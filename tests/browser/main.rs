@@ -17,4 +17,5 @@ mod events;
 mod groups;
 mod portal;
 mod posts;
+mod reports;
 mod resources;

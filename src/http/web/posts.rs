@@ -533,6 +533,9 @@ struct ActionForm {
     status: Option<String>,
     title: Option<String>,
     spoiler_text: Option<String>,
+    /// A vote: the chosen options' positions.
+    #[serde(default)]
+    choices: Vec<String>,
 }
 
 /// The buttons and forms acting on one post.
@@ -571,6 +574,25 @@ async fn act(
             return Ok(ctx.redirect_with(&data, &to, "flash-post-deleted"));
         }
         "edit" => return edit(&data, &ctx, &member, id, form).await,
+        "vote" => {
+            let poll = crate::db::queries::polls::of_statuses(&data.db, &[id])
+                .await?
+                .into_iter()
+                .next()
+                .ok_or_else(AppError::not_found)?;
+            let choices = form
+                .choices
+                .iter()
+                .map(|c| {
+                    c.trim()
+                        .parse::<usize>()
+                        .map_err(|_| AppError::Unprocessable(crate::msg!("error-poll-choice")))
+                })
+                .collect::<AppResult<Vec<_>>>()?;
+            crate::domain::polls::vote(&data, me, poll.id, &choices)
+                .await?
+                .1
+        }
         _ => return Err(AppError::not_found()),
     };
     publish::publish(&data, events).await;

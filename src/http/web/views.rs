@@ -235,6 +235,7 @@ fn one_post(
         tags => v.tags.clone(),
         reply_prefill => reply_prefill,
         language => s.language.clone(),
+        poll => v.poll.as_ref().map(|p| poll_value(p, viewer, own)),
         group => v.group.as_ref().map(|g| context! {
             name => display_name(g),
             path => group_path(g),
@@ -248,6 +249,43 @@ fn one_post(
 /// Can't go poll is left out: it is there for Mastodon, which shows no
 /// event; here the event's own post, with its page and answer buttons, is
 /// in the list.
+/// A poll under its post: the options with their share of the votes, and
+/// whether the reader may still vote. An event's poll points to the event,
+/// where the answer is given.
+fn poll_value(
+    p: &crate::domain::timelines::PollView,
+    viewer: Option<&actors::Model>,
+    own: bool,
+) -> Value {
+    let options = crate::domain::polls::options(&p.poll);
+    let total: u64 = p.tallies.iter().sum();
+    let expired = crate::domain::polls::expired(&p.poll);
+    let voted = !p.own_votes.is_empty();
+    let list: Vec<Value> = options
+        .iter()
+        .enumerate()
+        .map(|(i, title)| {
+            let votes = p.tallies.get(i).copied().unwrap_or(0);
+            context! {
+                index => i,
+                title => title.clone(),
+                votes => votes,
+                percent => (votes * 100 + total / 2).checked_div(total).unwrap_or(0),
+                mine => p.own_votes.contains(&(i as i32)),
+            }
+        })
+        .collect();
+    context! {
+        options => list,
+        multiple => p.poll.multiple,
+        voters => p.poll.voters_count.max(0),
+        expired => expired,
+        closes => p.poll.expires_at.map(when),
+        can_vote => viewer.is_some() && !own && !expired && !voted && p.event_id.is_none(),
+        event_path => p.event_id.map(|id| format!("/events/{id}")),
+    }
+}
+
 pub fn post_values(
     list: &[PostView],
     viewer: Option<&actors::Model>,
