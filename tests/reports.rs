@@ -43,6 +43,7 @@ async fn reports(backend: Backend) {
     );
     let bea_id = bea.actor.id.to_string();
     let carl_id = carl.actor.id.to_string();
+    let mona_id = mona.actor.id.to_string();
     let (s, post) = call(
         &app,
         Some(&bea_t),
@@ -77,6 +78,8 @@ async fn reports(backend: Backend) {
     assert_eq!(report["action_taken"], false);
     assert_eq!(report["forwarded"], false);
 
+    let mona =
+        async |method: Method, path: &str| call(&app, Some(&mona_t), method, path, None).await;
     // Bad reports, each a clear error.
     let bad = [
         (
@@ -101,7 +104,7 @@ async fn reports(backend: Backend) {
             "1000",
         ),
         (
-            json!({"account_id": mona.actor.id.to_string(), "status_ids": [post_id]}),
+            json!({"account_id": mona_id, "status_ids": [post_id]}),
             StatusCode::UNPROCESSABLE_ENTITY,
             "posts",
         ),
@@ -137,14 +140,7 @@ async fn reports(backend: Backend) {
     assert_eq!(s, StatusCode::UNAUTHORIZED);
 
     // The moderator is told, and sees the report; members see nothing.
-    let (_, notes) = call(
-        &app,
-        Some(&mona_t),
-        Method::GET,
-        "/api/v1/notifications",
-        None,
-    )
-    .await;
+    let (_, notes) = mona(Method::GET, "/api/v1/notifications").await;
     assert!(
         notes
             .as_array()
@@ -163,87 +159,31 @@ async fn reports(backend: Backend) {
     )
     .await;
     assert_eq!(s, StatusCode::FORBIDDEN);
-    let (s, open) = call(
-        &app,
-        Some(&mona_t),
-        Method::GET,
-        "/api/v1/admin/reports",
-        None,
-    )
-    .await;
+    let (s, open) = mona(Method::GET, "/api/v1/admin/reports").await;
     assert_eq!(s, StatusCode::OK, "{open}");
     let open = open.as_array().unwrap().clone();
     assert_eq!(open.len(), 1, "{open:?}");
     assert_eq!(open[0]["account"]["id"], carl_id.as_str());
     assert_eq!(open[0]["target_account"]["id"], bea_id);
     let id = open[0]["id"].as_str().unwrap().to_string();
-    let (s, v) = call(
-        &app,
-        Some(&mona_t),
-        Method::GET,
-        "/api/v1/admin/reports?resolved=maybe",
-        None,
-    )
-    .await;
+    let (s, v) = mona(Method::GET, "/api/v1/admin/reports?resolved=maybe").await;
     assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
-    let (s, v) = call(
-        &app,
-        Some(&mona_t),
-        Method::GET,
-        "/api/v1/admin/reports/12x",
-        None,
-    )
-    .await;
+    let (s, v) = mona(Method::GET, "/api/v1/admin/reports/12x").await;
     assert_eq!(s, StatusCode::NOT_FOUND, "{v}");
 
     // Forwarding a report about one of our own members is refused.
-    let (s, v) = call(
-        &app,
-        Some(&mona_t),
-        Method::POST,
-        &format!("/api/v1/admin/reports/{id}/forward"),
-        None,
-    )
-    .await;
+    let (s, v) = mona(Method::POST, &format!("/api/v1/admin/reports/{id}/forward")).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
 
     // Resolve, then reopen.
-    let (s, v) = call(
-        &app,
-        Some(&mona_t),
-        Method::POST,
-        &format!("/api/v1/admin/reports/{id}/resolve"),
-        None,
-    )
-    .await;
+    let (s, v) = mona(Method::POST, &format!("/api/v1/admin/reports/{id}/resolve")).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(v["action_taken"], true);
-    let (_, open) = call(
-        &app,
-        Some(&mona_t),
-        Method::GET,
-        "/api/v1/admin/reports",
-        None,
-    )
-    .await;
+    let (_, open) = mona(Method::GET, "/api/v1/admin/reports").await;
     assert_eq!(open, json!([]));
-    let (_, done) = call(
-        &app,
-        Some(&mona_t),
-        Method::GET,
-        "/api/v1/admin/reports?resolved=true",
-        None,
-    )
-    .await;
+    let (_, done) = mona(Method::GET, "/api/v1/admin/reports?resolved=true").await;
     assert_eq!(done.as_array().unwrap().len(), 1, "{done}");
-    let (s, v) = call(
-        &app,
-        Some(&mona_t),
-        Method::POST,
-        &format!("/api/v1/admin/reports/{id}/reopen"),
-        None,
-    )
-    .await;
+    let (s, v) = mona(Method::POST, &format!("/api/v1/admin/reports/{id}/reopen")).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(v["action_taken"], false);
 
@@ -285,14 +225,7 @@ async fn reports(backend: Backend) {
     assert_eq!(page.status, StatusCode::OK);
     page.assert_contains("Second time this week");
     page.assert_contains("Advertising in the staffroom");
-    let (_, open) = call(
-        &app,
-        Some(&mona_t),
-        Method::GET,
-        "/api/v1/admin/reports",
-        None,
-    )
-    .await;
+    let (_, open) = mona(Method::GET, "/api/v1/admin/reports").await;
     let newest = open[0]["id"].as_str().unwrap().to_string();
     assert_eq!(open[0]["comment"], "Second time this week");
     assert_eq!(open[0]["category"], "violation");

@@ -6,7 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use federation_tests::{
-    Api, Instance, Visibility, marker, settle, str_field, wait_for, with_content,
+    Api, Instance, Visibility, marker, peer::Peer, settle, str_field, wait_for, with_content,
 };
 use serde_json::{Value, json};
 
@@ -128,4 +128,68 @@ async fn reports_reach_the_server_of_the_account_reported() {
         .await;
     settle().await;
     assert_eq!(reports_on(&amod_a).await.len(), 2);
+}
+
+/// Lemmy reports a post alone, with the comment in `summary`; Mastodon
+/// names the account and posts, with the comment in `content`. Both become
+/// one report each for A's moderators, however often they arrive.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn flags_from_lemmy_and_mastodon_become_reports() {
+    let (a, peer) = tokio::join!(Instance::start("a"), Peer::start());
+    let (alice, amod) = tokio::join!(
+        a.create_user("alice"),
+        a.create_user_with_role("amod", "moderator"),
+    );
+    let amod_a = a.api(&amod);
+    let post = a
+        .api(&alice)
+        .post_status(&marker("reported-"), Visibility::Public)
+        .await;
+    let post_uri = str_field(&post, "uri").to_string();
+    let reporter = peer.add_user("reporter").await;
+    let lemmy = json!({
+        "id": format!("{}/activities/flag/1", peer.base_url()),
+        "type": "Flag",
+        "actor": reporter.actor_id,
+        "to": [alice.actor_id],
+        "object": post_uri,
+        "summary": "report this post",
+    });
+    let mastodon = json!({
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": format!("{}/flags/2", peer.base_url()),
+        "type": "Flag",
+        "actor": reporter.actor_id,
+        "to": alice.actor_id,
+        "object": [alice.actor_id, post_uri, format!("{}/unknown/3", a.base_url())],
+        "content": "Please take a look at this user and their posts",
+    });
+    let inbox = a.url("/inbox");
+    for flag in [&lemmy, &mastodon, &lemmy] {
+        peer.send_raw(&reporter, &inbox, flag)
+            .await
+            .assert_accepted();
+    }
+    wait_for("A's moderators have both reports", async || {
+        let list = amod_a.list("/api/v1/admin/reports", &[]).await;
+        if list.len() >= 2 {
+            Ok(())
+        } else {
+            Err(format!("{list:?}"))
+        }
+    })
+    .await;
+    settle().await;
+    let list = amod_a.list("/api/v1/admin/reports", &[]).await;
+    assert_eq!(list.len(), 2, "{list:?}");
+    for r in &list {
+        assert_eq!(r["target_account"]["id"], alice.id.as_str(), "{r}");
+        assert_eq!(r["status_ids"], json!([str_field(&post, "id")]), "{r}");
+    }
+    let comments: Vec<&str> = list.iter().map(|r| str_field(r, "comment")).collect();
+    assert!(comments.contains(&"report this post"), "{comments:?}");
+    assert!(
+        comments.contains(&"Please take a look at this user and their posts"),
+        "{comments:?}"
+    );
 }

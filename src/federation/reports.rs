@@ -95,8 +95,10 @@ pub async fn receive_flag(
             "the Flag names nothing held here".into(),
         ));
     };
+    // Mastodon writes the comment in `content`, Lemmy in `summary`.
     let comment = activity
         .get("content")
+        .or_else(|| activity.get("summary"))
         .and_then(Value::as_str)
         .map(crate::domain::text::html_to_text)
         .unwrap_or_default();

@@ -31,7 +31,8 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/admin/accounts/{id}/role", post(role))
 }
 
-fn staff(me: &ApiMember, scope: &str) -> AppResult<()> {
+/// Staff only, with the scope the operation needs.
+pub(crate) fn staff(me: &ApiMember, scope: &str) -> AppResult<()> {
     if !me.member.is_staff() {
         return Err(AppError::forbidden());
     }

@@ -11,6 +11,7 @@ use crate::{
     federation::publish,
     http::{
         api::{
+            admin::staff,
             entities::{self, Account},
             params::{bool_like, list, parse_id, string_like},
         },
@@ -153,13 +154,6 @@ async fn admin_report(state: &AppState, r: &report_rows::Model) -> AppResult<Adm
         target_account: find(r.target_id)?,
         status_ids: reports::status_ids(r).iter().map(i64::to_string).collect(),
     })
-}
-
-fn staff(me: &ApiMember, scope: &str) -> AppResult<()> {
-    if !me.member.is_staff() {
-        return Err(AppError::forbidden());
-    }
-    me.require_scope(scope)
 }
 
 #[derive(Deserialize, IntoParams)]

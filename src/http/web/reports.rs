@@ -29,9 +29,15 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/report", get(report_page).post(report_submit))
         .route("/admin/reports", get(admin_page))
-        .route("/admin/reports/{id}/resolve", post(resolve))
-        .route("/admin/reports/{id}/reopen", post(reopen))
-        .route("/admin/reports/{id}/forward", post(forward))
+        .route("/admin/reports/{id}/{action}", post(act))
+}
+
+/// The start of a post's text, to recognise it by.
+fn excerpt(s: &crate::db::entities::statuses::Model) -> String {
+    crate::domain::text::html_to_text(&s.content)
+        .chars()
+        .take(200)
+        .collect()
 }
 
 #[derive(Deserialize)]
@@ -69,7 +75,7 @@ async fn subject(
         context! {
             id => s.id.to_string(),
             path => post_path(&target, &s),
-            excerpt => crate::domain::text::html_to_text(&s.content).chars().take(200).collect::<String>(),
+            excerpt => excerpt(&s),
         }
     });
     Ok((actor_value(&target), Value::from_serialize(post)))
@@ -172,7 +178,7 @@ async fn admin_page(
         for s in queries::statuses::by_ids(&state.db, &reports::status_ids(r)).await? {
             posts.push(context! {
                 path => post_path(target, &s),
-                excerpt => crate::domain::text::html_to_text(&s.content).chars().take(200).collect::<String>(),
+                excerpt => excerpt(&s),
             });
         }
         rows.push(context! {
@@ -197,30 +203,27 @@ async fn admin_page(
     ))
 }
 
-async fn resolve(
+/// The buttons of the moderators' page.
+async fn act(
     State(state): State<AppState>,
     StaffCtx(ctx, staff): StaffCtx,
-    Path(id): Path<i64>,
+    Path((id, action)): Path<(i64, String)>,
 ) -> AppResult<Response> {
-    reports::resolve(&state, &staff, id, true).await?;
-    Ok(ctx.redirect_with(&state, "/admin/reports", "flash-report-resolved"))
-}
-
-async fn reopen(
-    State(state): State<AppState>,
-    StaffCtx(ctx, staff): StaffCtx,
-    Path(id): Path<i64>,
-) -> AppResult<Response> {
-    reports::resolve(&state, &staff, id, false).await?;
-    Ok(ctx.redirect_with(&state, "/admin/reports", "flash-report-reopened"))
-}
-
-async fn forward(
-    State(state): State<AppState>,
-    StaffCtx(ctx, staff): StaffCtx,
-    Path(id): Path<i64>,
-) -> AppResult<Response> {
-    let (_, events) = reports::forward(&state, &staff, id).await?;
-    publish::publish(&state, events).await;
-    Ok(ctx.redirect_with(&state, "/admin/reports", "flash-report-forwarded"))
+    let flash = match action.as_str() {
+        "resolve" | "reopen" => {
+            reports::resolve(&state, &staff, id, action == "resolve").await?;
+            if action == "resolve" {
+                "flash-report-resolved"
+            } else {
+                "flash-report-reopened"
+            }
+        }
+        "forward" => {
+            let (_, events) = reports::forward(&state, &staff, id).await?;
+            publish::publish(&state, events).await;
+            "flash-report-forwarded"
+        }
+        _ => return Err(AppError::not_found()),
+    };
+    Ok(ctx.redirect_with(&state, "/admin/reports", flash))
 }
