@@ -380,9 +380,18 @@ impl Config {
         Ok(())
     }
 
-    /// `https`, or `http` when insecure loopback federation is allowed (tests).
+    /// `https`, or `http` when insecure loopback federation is allowed
+    /// (tests) or the instance is named `localhost` (a server tried out on
+    /// one machine, which no other server could reach anyway): there the
+    /// links it prints (media, password resets, invitations) must work over
+    /// the plain HTTP it serves.
     pub fn scheme(&self) -> &'static str {
-        if self.federation.allow_insecure_loopback {
+        let host = self
+            .instance
+            .domain
+            .rsplit_once(':')
+            .map_or(self.instance.domain.as_str(), |(h, _)| h);
+        if self.federation.allow_insecure_loopback || host.eq_ignore_ascii_case("localhost") {
             "http"
         } else {
             "https"
@@ -457,6 +466,19 @@ mod tests {
         assert!(!c.federation.allow_insecure_loopback);
         assert_eq!(c.instance.role, InstanceRole::Association);
         assert!(c.database_url().starts_with("sqlite://./data/staffroom.db"));
+        // Tried out on one machine, it links to itself over the HTTP it serves.
+        assert_eq!(c.base_url(), "http://localhost:8080");
+    }
+
+    #[test]
+    fn a_public_domain_is_https_unless_loopback_is_allowed() {
+        let mut c = Config::defaults().unwrap();
+        c.instance.domain = "assoc.example".into();
+        assert_eq!(c.base_url(), "https://assoc.example");
+        c.instance.domain = "localhost.assoc.example".into();
+        assert_eq!(c.scheme(), "https");
+        c.federation.allow_insecure_loopback = true;
+        assert_eq!(c.scheme(), "http");
     }
 
     #[test]

@@ -448,3 +448,60 @@ async fn groups_api(backend: Backend) {
     app.stop().await;
 }
 db_test!(groups_api);
+
+/// Who may create groups is an instance setting: every member, moderators
+/// and admins, or admins only; a bad value is refused by name.
+async fn who_may_create_groups(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let admin = app.member("ada", Role::Admin).await;
+    let moderator = app.member("mo", Role::Moderator).await;
+    let member = app.member("mel", Role::Member).await;
+    let admin = Caller {
+        app: &app,
+        token: Some(app.token(&admin).await),
+    };
+    let moderator = Caller {
+        app: &app,
+        token: Some(app.token(&moderator).await),
+    };
+    let member = Caller {
+        app: &app,
+        token: Some(app.token(&member).await),
+    };
+    let set = async |value: &str| {
+        let mut s = admin
+            .ok(Method::GET, "/api/v1/staffroom/settings", None)
+            .await;
+        s["group_creation"] = json!(value);
+        admin
+            .call(Method::PUT, "/api/v1/staffroom/settings", Some(s))
+            .await
+    };
+    let mut n = 0;
+    let mut try_create = async |who: &Caller<'_>| {
+        n += 1;
+        who.post(
+            GROUPS,
+            json!({ "username": format!("group{n}"), "display_name": "A group" }),
+        )
+        .await
+        .0
+    };
+    assert_eq!(try_create(&member).await, StatusCode::OK);
+    let (status, v) = set("staff").await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    assert_eq!(v["group_creation"], "staff");
+    assert_eq!(try_create(&member).await, StatusCode::FORBIDDEN);
+    assert_eq!(try_create(&moderator).await, StatusCode::OK);
+    let (status, v) = set("admins").await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    assert_eq!(v["group_creation"], "admins");
+    assert_eq!(try_create(&moderator).await, StatusCode::FORBIDDEN);
+    assert_eq!(try_create(&member).await, StatusCode::FORBIDDEN);
+    assert_eq!(try_create(&admin).await, StatusCode::OK);
+    let (status, v) = set("owners").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert!(error_of(&v).contains("owners"), "{v}");
+    app.stop().await;
+}
+db_test!(who_may_create_groups);

@@ -32,8 +32,10 @@ db_test!(database_setup);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cookies_are_secure_behind_https() {
+    // A public name: `localhost` alone would be served (and linked) over http.
     let app = TestApp::spawn_with(Backend::Sqlite, |c| {
-        c.federation.allow_insecure_loopback = false
+        c.federation.allow_insecure_loopback = false;
+        c.instance.domain = "assoc.example:0".into();
     })
     .await;
     assert!(app.base.starts_with("https://"));

@@ -574,3 +574,82 @@ async fn members_only_invitations_moderation(backend: Backend) {
     app.stop().await;
 }
 db_test!(members_only_invitations_moderation);
+
+/// A group's Events tab lists the events organised in it, soonest first,
+/// and its members are offered to organise one there.
+async fn group_events_tab(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let olga_m = app.member("olga", Role::Member).await;
+    let (olga, ot) = logged_in(&app, "olga").await;
+    let anon = Client(app.browser());
+    followed(
+        &olga,
+        create(
+            &olga,
+            &ot,
+            &[
+                ("name", "maths"),
+                ("display_name", "Maths teachers"),
+                ("join_policy", "open"),
+            ],
+        )
+        .await,
+    )
+    .await;
+    let empty = olga.get("/groups/maths/events").await;
+    assert_eq!(empty.status, StatusCode::OK);
+    empty.assert_contains("No events have been shared in this group yet.");
+    empty.assert_contains(r#"href="/events/new?group=maths""#);
+    // The link opens the form with the group chosen.
+    let form = olga.get("/events/new?group=maths").await;
+    assert_eq!(form.status, StatusCode::OK);
+    form.assert_contains(r#"<option value="maths" selected>"#);
+
+    let token = app.token(&olga_m).await;
+    let year = chrono::Datelike::year(&chrono::Utc::now()) + 1;
+    let gid = group_id(&app, "maths").await;
+    for (title, month) in [("Later workshop", "05"), ("Sooner workshop", "03")] {
+        let r = app
+            .api()
+            .post(app.url("/api/v1/staffroom/events"))
+            .bearer_auth(&token)
+            .json(&serde_json::json!({
+                "title": title,
+                "description": "Geometry with paper folding.",
+                "start_time": format!("{year}-{month}-12T14:00:00+01:00"),
+                "end_time": format!("{year}-{month}-12T16:00:00+01:00"),
+                "timezone": "Europe/Paris",
+                "group_id": gid,
+            }))
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success(), "{}", r.text().await.unwrap());
+    }
+    // An event outside the group stays off its tab.
+    let r = app
+        .api()
+        .post(app.url("/api/v1/staffroom/events"))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({
+            "title": "Unrelated meeting",
+            "start_time": format!("{year}-04-01T10:00:00+02:00"),
+            "end_time": format!("{year}-04-01T11:00:00+02:00"),
+            "timezone": "Europe/Paris",
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success());
+    let tab = anon.get("/groups/maths/events").await;
+    assert_eq!(tab.status, StatusCode::OK);
+    let sooner = tab.body.find("Sooner workshop").expect("sooner listed");
+    let later = tab.body.find("Later workshop").expect("later listed");
+    assert!(sooner < later, "soonest first");
+    assert_lacks(&tab, "Unrelated meeting");
+    assert_lacks(&tab, "No events have been shared");
+    // Outsiders are not offered to organise one.
+    assert_lacks(&tab, "/events/new?group=maths");
+    app.stop().await;
+}
+db_test!(group_events_tab);

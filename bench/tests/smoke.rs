@@ -57,6 +57,14 @@ fn every_scenario_runs_in_smoke_mode() {
     run("sqlite");
     match std::env::var("STAFFROOM_TEST_POSTGRES_URL") {
         Ok(url) if !url.is_empty() => run("postgres"),
-        _ => eprintln!("skipped: STAFFROOM_TEST_POSTGRES_URL is not set"),
+        _ => {
+            // Under CI nothing is skipped: the PostgreSQL run is required.
+            let ci = std::env::var("CI").is_ok_and(|v| v == "true" || v == "1");
+            assert!(
+                !ci,
+                "CI must run the PostgreSQL smoke: set STAFFROOM_TEST_POSTGRES_URL"
+            );
+            eprintln!("skipped: STAFFROOM_TEST_POSTGRES_URL is not set")
+        }
     }
 }

@@ -357,6 +357,102 @@ async fn mastodon_peer_gets_a_readable_event_and_answers_by_poll() {
     assert_eq!(e["participant_count"], 1);
 }
 
+/// A Mobilizon-style participant: Join and Leave from another server, an
+/// Accept for the Join, and the participants-only online link sent to them
+/// privately (never in the Event itself).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn remote_join_gets_accept_and_the_private_link_then_leaves() {
+    let (a, peer) = tokio::join!(Instance::start("a"), Peer::start());
+    let alice = a.create_user("alice").await;
+    let alice_a = a.api(&alice);
+    let devon = peer.add_user("devon").await;
+    let follow = peer.send_follow(&devon, &alice.actor_id).await;
+    follow.assert_accepted();
+    peer.wait_for_activity("Accept", |r| r.object_id() == follow.id())
+        .await;
+    let link = "https://meet.example/room/secret-7361";
+    let year = next_year();
+    let created = alice_a
+        .post(
+            EVENTS,
+            &json!({
+                "title": "Webinar on formative assessment",
+                "start_time": format!("{year}-02-10T17:00:00+01:00"),
+                "end_time": format!("{year}-02-10T18:00:00+01:00"),
+                "timezone": "Europe/Paris",
+                "online_url": link,
+                "online_participants_only": true,
+                "join_mode": "free",
+            }),
+        )
+        .await;
+    let id = created["id"].as_str().unwrap().to_string();
+    let event_uri = created["uri"].as_str().unwrap().to_string();
+    let create = peer
+        .wait_for_activity("Create", |r| r.object_id() == event_uri)
+        .await;
+    assert_eq!(create.object()["isOnline"], true);
+    assert!(
+        !create.activity.to_string().contains(link),
+        "the link is for participants only: {}",
+        create.activity
+    );
+
+    let join = json!({
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": format!("{}/join/1", devon.actor_id),
+        "type": "Join",
+        "actor": devon.actor_id,
+        "object": event_uri,
+        "participationMessage": "Looking forward to it",
+    });
+    peer.send_raw(&devon, &format!("{}/inbox", alice.actor_id), &join)
+        .await
+        .assert_accepted();
+    let accept = peer
+        .wait_for_activity("Accept", |r| {
+            r.object()["type"] == "Join" && r.object()["object"] == event_uri.as_str()
+        })
+        .await;
+    assert_eq!(accept.actor, alice.actor_id);
+    let private = peer
+        .wait_for_activity("Create", |r| {
+            r.object()["type"] == "Note" && r.object().to_string().contains(link)
+        })
+        .await;
+    assert_eq!(private.object()["to"], json!([devon.actor_id]));
+    assert_eq!(private.object()["cc"], json!([]));
+    assert_eq!(private.key_id, format!("{}#main-key", alice.actor_id));
+    wait_for("A lists devon as going", async || {
+        let list = alice_a
+            .list(&format!("{EVENTS}/{id}/participants"), &[])
+            .await;
+        list.iter()
+            .find(|p| p["account"]["acct"] == devon.acct && p["status"] == "going")
+            .cloned()
+            .ok_or_else(|| format!("{list:?}"))
+    })
+    .await;
+
+    let leave = json!({
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": format!("{}/leave/1", devon.actor_id),
+        "type": "Leave",
+        "actor": devon.actor_id,
+        "object": event_uri,
+    });
+    peer.send_raw(&devon, &format!("{}/inbox", alice.actor_id), &leave)
+        .await
+        .assert_accepted();
+    wait_for("devon's Leave takes his seat back", async || {
+        let e = alice_a.get(&format!("{EVENTS}/{id}")).await;
+        (e["participant_count"] == 0)
+            .then_some(())
+            .ok_or_else(|| e.to_string())
+    })
+    .await;
+}
+
 /// Rewrite a captured document's ids onto the peer, so that the peer's
 /// actor is its author and A accepts it as the peer's own.
 fn rehome(doc: &str, from: &str, to: &str) -> Value {

@@ -161,6 +161,20 @@ async fn group_with_members_on_three_servers_and_mastodon() {
     })
     .await;
 
+    // Pat first answers the thread privately, to olga alone (a direct
+    // message that names the group): it is no post of the group's, so the
+    // group neither lists it nor passes it on.
+    let secret = marker("directreply");
+    peer.send_note(
+        &pat,
+        NoteSpec::new(secret.clone(), federation_tests::Visibility::Direct)
+            .reply_to(thread_uri.clone())
+            .mention(olga.actor_id.clone())
+            .mention(group_actor.clone()),
+    )
+    .await
+    .assert_accepted();
+
     // Pat (Mastodon) replies, addressing the group as Mastodon's composer does.
     let pat_text = marker("mastodonreply");
     let pat_reply = peer
@@ -185,6 +199,42 @@ async fn group_with_members_on_three_servers_and_mastodon() {
             .ok_or_else(|| ctx.to_string())
     })
     .await;
+    let ctx_c = carl_c.context(&on_c_id).await;
+    assert!(
+        !ctx_c.to_string().contains(&secret),
+        "a direct answer is not relayed by the group: {ctx_c}"
+    );
+    assert!(
+        peer.received_of_type("Announce")
+            .iter()
+            .all(|r| !r.object().to_string().contains(&secret)),
+        "the group announced a direct message"
+    );
+    wait_for("olga has pat's direct answer", async || {
+        let n = olga_a.notifications().await;
+        n.iter()
+            .any(|n| {
+                n["status"]["content"]
+                    .as_str()
+                    .is_some_and(|c| c.contains(&secret))
+            })
+            .then_some(())
+            .ok_or_else(|| format!("{} notifications", n.len()))
+    })
+    .await;
+    let listed: Value = olga_a.get(&format!("{GROUPS}/{group_a}/statuses")).await;
+    assert!(
+        !listed.to_string().contains(&secret),
+        "the group page lists a direct message: {listed}"
+    );
+    let outsider_view = a
+        .anonymous()
+        .get(&format!("{GROUPS}/{group_a}/statuses"))
+        .await;
+    assert!(
+        !outsider_view.to_string().contains(&secret),
+        "the public group page lists a direct message"
+    );
 
     // Olga (the owner) removes carl's reply: it disappears on A, B and C.
     let reply_on_a = wait_for("carl's reply is on A", async || {

@@ -274,6 +274,14 @@ async fn staffroom_member_in_a_lemmy_community() {
             .ok_or_else(|| "not yet".to_string())
     })
     .await;
+    // The community first claims it (an Announce of its Create): a post that
+    // neither addresses the community nor answers one of its threads does
+    // not become the community's.
+    let mut claim = lemmy.fresh("create_page.json");
+    claim["object"] = json!(other_uri);
+    peer.send_raw(&community, &inbox, &lemmy.announce(claim))
+        .await
+        .assert_accepted();
     let mut forged = lemmy.fresh("remove_note.json");
     forged["object"] = json!(other_uri);
     peer.send_raw(&community, &inbox, &lemmy.announce(forged))

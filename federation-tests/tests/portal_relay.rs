@@ -10,7 +10,7 @@
 
 use federation_tests::{
     Api, Instance, User, Visibility, marker,
-    peer::{Peer, PeerUser},
+    peer::{NoteSpec, Peer, PeerUser},
     settle, str_field, wait_for, with_content,
 };
 use reqwest::{
@@ -243,6 +243,46 @@ async fn the_portal_relays_public_content_between_members_and_to_followers() {
         })
         .await;
     }
+
+    // The national feed carries it; a public post that a Mastodon user sent
+    // the portal (mentioning someone there) is stored, but is no member's
+    // and stays out of the national feed.
+    let national_atom = async || {
+        reqwest::Client::new()
+            .get(p.url("/national/feed.atom"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    };
+    wait_for("the national feed has A's post", async || {
+        national_atom().await.contains(&words)
+    })
+    .await;
+    let outside = marker("Not a member");
+    mastodon
+        .send_note(
+            &reader,
+            NoteSpec::public(outside.clone()).mention(pia.actor_id.clone()),
+        )
+        .await
+        .assert_accepted();
+    wait_for("pia is told of the Mastodon post", async || {
+        pia_p.notifications().await.iter().any(|n| {
+            n["status"]["content"]
+                .as_str()
+                .is_some_and(|c| c.contains(&outside))
+        })
+    })
+    .await;
+    let feed = national_atom().await;
+    assert!(feed.contains(&words), "{feed}");
+    assert!(
+        !feed.contains(&outside),
+        "a non-member's post is in the national feed: {feed}"
+    );
 
     // A public event too: in C's calendar and the portal's national calendar.
     let year = chrono::Datelike::year(&chrono::Utc::now()) + 1;

@@ -163,7 +163,24 @@ async fn resources_reach_libraries_and_mastodon() {
     let page = create.object();
     assert_eq!(page["type"], "Page");
     assert_eq!(page["name"], title.as_str());
-    assert!(page.get("summary").is_none(), "no content warning: {page}");
+    // Mastodon builds the status of a Page from name, summary and url only.
+    let summary = str_field(page, "summary");
+    assert!(
+        summary.contains("Three worksheets on fractions"),
+        "the description's first line is what Mastodon shows: {summary}"
+    );
+    assert!(
+        summary.contains(r#"href="https://creativecommons.org/licenses/by/4.0/""#),
+        "the licence, linked: {summary}"
+    );
+    assert!(
+        summary.contains("Maths team, Collège Jean Moulin"),
+        "the attribution: {summary}"
+    );
+    assert!(
+        !summary.contains(&title),
+        "the title is the name: {summary}"
+    );
     let content = str_field(page, "content");
     assert!(content.contains(&title), "{content}");
     assert!(

@@ -28,6 +28,8 @@ pub enum GroupCreation {
     Members,
     /// Moderators and admins only.
     Staff,
+    /// Admins only.
+    Admins,
 }
 
 impl GroupCreation {
@@ -35,13 +37,15 @@ impl GroupCreation {
         match self {
             Self::Members => "members",
             Self::Staff => "staff",
+            Self::Admins => "admins",
         }
     }
 
     pub fn parse(s: &str) -> Option<Self> {
         match s.trim().to_lowercase().as_str() {
             "members" => Some(Self::Members),
-            "staff" | "admins" => Some(Self::Staff),
+            "staff" => Some(Self::Staff),
+            "admins" => Some(Self::Admins),
             _ => None,
         }
     }

@@ -34,11 +34,28 @@ pub fn check_portal(state: &AppState) -> AppResult<()> {
     }
 }
 
-/// The national feed's posts: public posts the portal stores, newest
+/// The servers national content comes from: the portal itself and its
+/// approved member instances. Anyone else may reach the portal (a Mastodon
+/// user answering it, a relay subscriber), but does not make the national
+/// feed by doing so.
+pub async fn member_domains(state: &AppState) -> AppResult<Vec<String>> {
+    let mut domains = vec![state.config.instance.domain.clone()];
+    if let Some(p) = portal::actor(state).await? {
+        for a in portal::instances(state, &p, ACCEPTED).await? {
+            if !domains.contains(&a.domain) {
+                domains.push(a.domain);
+            }
+        }
+    }
+    Ok(domains)
+}
+
+/// The national feed's posts: public posts of the member instances, newest
 /// first, without hidden ones (timelines leave those out on a portal).
 pub async fn posts(state: &AppState, page: Page) -> AppResult<Vec<PostView>> {
     check_portal(state)?;
-    timelines::public(state, None, None, page).await
+    let domains = member_domains(state).await?;
+    timelines::public_from(state, None, &domains, page).await
 }
 
 /// The national library: public resources, newest first, without hidden ones.
@@ -50,8 +67,9 @@ pub async fn resources(state: &AppState, text: &str, limit: u64) -> AppResult<Ve
         limit,
         ..Default::default()
     };
+    let domains = member_domains(state).await?;
     let mut list = resources::library(state, None, &q).await?;
-    list.retain(|r| !hidden.contains(&r.model.ap_id));
+    list.retain(|r| !hidden.contains(&r.model.ap_id) && domains.contains(&r.owner.domain));
     Ok(list)
 }
 
@@ -67,10 +85,23 @@ pub async fn events(state: &AppState, limit: u64) -> AppResult<Vec<calendar_even
     without_hidden_events(state, list).await
 }
 
+/// Events of member instances that no portal moderator hid.
 async fn without_hidden_events(
     state: &AppState,
     list: Vec<calendar_events::Model>,
 ) -> AppResult<Vec<calendar_events::Model>> {
+    let domains = member_domains(state).await?;
+    let organizer_ids: Vec<i64> = list.iter().map(|e| e.organizer_id).collect();
+    let members: Vec<i64> = queries::actors::by_ids(&state.db, &organizer_ids)
+        .await?
+        .into_iter()
+        .filter(|a| domains.contains(&a.domain))
+        .map(|a| a.id)
+        .collect();
+    let list: Vec<_> = list
+        .into_iter()
+        .filter(|e| members.contains(&e.organizer_id))
+        .collect();
     let hidden = queries::portal::hidden(&state.db).await?;
     if hidden.is_empty() {
         return Ok(list);
@@ -107,7 +138,9 @@ pub async fn search(state: &AppState, text: &str) -> AppResult<Found> {
         .into_iter()
         .filter(|s| !hidden.contains(&s.ap_id))
         .collect();
-    let posts = timelines::hydrate(state, None, posts).await?;
+    let domains = member_domains(state).await?;
+    let mut posts = timelines::hydrate(state, None, posts).await?;
+    posts.retain(|p| domains.contains(&p.author.domain));
     let event_ids: Vec<i64> = events
         .iter()
         .filter(|s| !hidden.contains(&s.ap_id))

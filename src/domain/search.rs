@@ -76,6 +76,7 @@ pub async fn posts(
     .await?;
     let ids: Vec<i64> = hits.iter().map(|h| h.item_id).collect();
     let found = queries::statuses::by_ids(&state.db, &ids).await?;
+    let found = crate::domain::timelines::without_unwanted(state, viewer, found).await?;
     let mut out = Vec::new();
     for id in ids {
         let Some(s) = found.iter().find(|s| s.id == id) else {

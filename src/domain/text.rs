@@ -152,7 +152,8 @@ pub struct RenderedPost {
     pub hashtags: Vec<String>,
 }
 
-fn escape(s: &str) -> String {
+/// Text made safe inside HTML or XML, attribute values included.
+pub fn escape_html(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
@@ -193,11 +194,11 @@ pub fn render_post(source: &str, base_url: &str, mentions: &[MentionTarget<'_>])
                 let mut html = String::new();
                 let mut pos = 0;
                 for (range, token) in tokens(&text) {
-                    html.push_str(&escape(&text[pos..range.start]));
+                    html.push_str(&escape_html(&text[pos..range.start]));
                     let original = &text[range.clone()];
                     match token {
                         Token::Url(u) => {
-                            html.push_str(&format!(r#"<a href="{0}">{0}</a>"#, escape(u)));
+                            html.push_str(&format!(r#"<a href="{0}">{0}</a>"#, escape_html(u)));
                         }
                         Token::Mention(user, host) => {
                             let target = mentions.iter().find(|m| {
@@ -210,10 +211,10 @@ pub fn render_post(source: &str, base_url: &str, mentions: &[MentionTarget<'_>])
                             match target {
                                 Some(t) => html.push_str(&format!(
                                     r#"<span class="h-card"><a href="{}" class="u-url mention">@<span>{}</span></a></span>"#,
-                                    escape(t.url),
-                                    escape(t.username)
+                                    escape_html(t.url),
+                                    escape_html(t.username)
                                 )),
-                                None => html.push_str(&escape(original)),
+                                None => html.push_str(&escape_html(original)),
                             }
                         }
                         Token::Hashtag(tag) => {
@@ -224,14 +225,14 @@ pub fn render_post(source: &str, base_url: &str, mentions: &[MentionTarget<'_>])
                             html.push_str(&format!(
                                 r#"<a href="{}/tags/{}" class="mention hashtag" rel="tag">#<span>{}</span></a>"#,
                                 base_url,
-                                escape(&percent_encoding::utf8_percent_encode(&lower, percent_encoding::NON_ALPHANUMERIC).to_string()),
-                                escape(tag)
+                                escape_html(&percent_encoding::utf8_percent_encode(&lower, percent_encoding::NON_ALPHANUMERIC).to_string()),
+                                escape_html(tag)
                             ));
                         }
                     }
                     pos = range.end;
                 }
-                html.push_str(&escape(&text[pos..]));
+                html.push_str(&escape_html(&text[pos..]));
                 events.push(Event::Html(html.into()));
             }
             other => events.push(other),

@@ -177,8 +177,9 @@ async fn without_closed_groups(
 
 /// Posts from accounts the viewer blocks or mutes do not appear in lists,
 /// nor posts of members-only groups they are not in, nor (on a portal)
-/// posts its moderators hid from the aggregated feeds.
-async fn without_unwanted(
+/// posts its moderators hid from the aggregated feeds. Searches leave the
+/// same out.
+pub(crate) async fn without_unwanted(
     state: &AppState,
     viewer: Option<&actors::Model>,
     list: Vec<statuses::Model>,
@@ -222,6 +223,21 @@ pub async fn public(
 ) -> AppResult<Vec<PostView>> {
     let list = ordered(
         queries::statuses::public(&state.db, local, page).await?,
+        page,
+    );
+    let list = without_unwanted(state, viewer, list).await?;
+    hydrate(state, viewer, list).await
+}
+
+/// Public posts by accounts of the given servers (the national feed).
+pub async fn public_from(
+    state: &AppState,
+    viewer: Option<&actors::Model>,
+    domains: &[String],
+    page: Page,
+) -> AppResult<Vec<PostView>> {
+    let list = ordered(
+        queries::statuses::public_from_domains(&state.db, domains, page).await?,
         page,
     );
     let list = without_unwanted(state, viewer, list).await?;

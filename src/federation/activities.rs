@@ -332,7 +332,7 @@ async fn relay_if_ours(
         return Ok(());
     };
     match crate::domain::groups::load(&data.db, gid).await? {
-        Some(g) if g.local() => {
+        Some(g) if g.local() && crate::domain::groups::shown_in_group(&g, s) => {
             publish::publish_received(
                 data,
                 vec![Event::GroupRelay {

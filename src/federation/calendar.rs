@@ -281,9 +281,12 @@ pub async fn publish(state: &AppState, event: &Event) -> AppResult<()> {
             participant_id,
             accepted,
         } => {
-            let Some((p, _e, who, organiser, object)) = load(state, *participant_id).await? else {
+            let Some((p, e, who, organiser, object)) = load(state, *participant_id).await? else {
                 return Ok(());
             };
+            if *accepted {
+                send_online_link(state, &e, &who, &organiser).await?;
+            }
             let kind = if *accepted { "Accept" } else { "Reject" };
             let activity = json!({
                 "id": format!("{}#{}s/rsvp/{}", organiser.ap_id, kind.to_lowercase(), ids::next_id()),
@@ -302,6 +305,71 @@ pub async fn publish(state: &AppState, event: &Event) -> AppResult<()> {
         }
         _ => Ok(()),
     }
+}
+
+/// A link for participants only never travels with the event: a remote
+/// participant, once accepted, gets it from the organiser in a direct
+/// message (which Mastodon, Mobilizon and Misskey all show), delivered
+/// before the Accept.
+async fn send_online_link(
+    state: &AppState,
+    e: &crate::db::entities::calendar_events::Model,
+    who: &crate::db::entities::actors::Model,
+    organiser: &crate::db::entities::actors::Model,
+) -> AppResult<()> {
+    let Some(link) = e
+        .online_url
+        .as_deref()
+        .filter(|_| e.online_participants_only)
+    else {
+        return Ok(());
+    };
+    if who.local || !organiser.local {
+        return Ok(());
+    }
+    let locale = crate::i18n::Locale::parse(&state.config.instance.default_locale)
+        .unwrap_or(crate::i18n::Locale::En);
+    let text = crate::msg!("event-online-link-message", title = e.title.clone()).render(locale);
+    let esc = crate::domain::text::escape_html;
+    let mention = format!(
+        r#"<span class="h-card"><a href="{}" class="u-url mention">@{}</a></span>"#,
+        esc(who.url.as_deref().unwrap_or(&who.ap_id)),
+        esc(&who.username)
+    );
+    let page = calendar::page_url(state.urls.base(), e);
+    let id = format!("{}/online-links/{}", organiser.ap_id, ids::next_id());
+    let note = json!({
+        "id": id,
+        "type": "Note",
+        "attributedTo": organiser.ap_id,
+        "to": [who.ap_id],
+        "cc": [],
+        "content": format!(
+            r#"<p>{mention} {}</p><p><a href="{1}">{1}</a></p><p><a href="{2}">{2}</a></p>"#,
+            esc(&text),
+            esc(link),
+            esc(&page)
+        ),
+        "published": chrono::Utc::now(),
+        "url": page,
+        "tag": [{ "type": "Mention", "href": who.ap_id, "name": format!("@{}@{}", who.username, who.domain) }],
+    });
+    let activity = json!({
+        "id": format!("{id}/activity"),
+        "type": "Create",
+        "actor": organiser.ap_id,
+        "to": [who.ap_id],
+        "object": note,
+    });
+    publish::enqueue(
+        state,
+        organiser,
+        "Create",
+        Some(&who.ap_id),
+        activity,
+        publish::inbox_of_personal(who),
+    )
+    .await
 }
 
 type Loaded = (

@@ -181,7 +181,10 @@ pub async fn relay_local(
     let Some(gid) = s.group_id else {
         return Ok(());
     };
-    let Some(group) = groups::load(&state.db, gid).await?.filter(Group::local) else {
+    let Some(group) = groups::load(&state.db, gid)
+        .await?
+        .filter(|g| g.local() && groups::shown_in_group(g, s))
+    else {
         return Ok(());
     };
     relay(state, &group, activity.clone(), created.then_some(s)).await
@@ -261,7 +264,7 @@ pub async fn publish(state: &AppState, event: &Event) -> AppResult<()> {
                 "attributedTo": group.actor.ap_id,
                 "to": [invitee.ap_id],
                 "cc": [],
-                "content": format!("<p>{mention} {}</p>", html_escape(&text)),
+                "content": format!("<p>{mention} {}</p>", crate::domain::text::escape_html(&text)),
                 "published": inv.created_at,
                 "url": group.actor.ap_id,
                 "tag": [{ "type": "Mention", "href": invitee.ap_id, "name": format!("@{}@{}", invitee.username, invitee.domain) }],
@@ -416,12 +419,6 @@ pub async fn publish(state: &AppState, event: &Event) -> AppResult<()> {
     }
 }
 
-fn html_escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-}
-
 async fn local_group(state: &AppState, id: i64) -> AppResult<Group> {
     groups::load(&state.db, id)
         .await?
@@ -478,12 +475,19 @@ pub async fn receive_announce(
             let Some(target) = inner_target else {
                 return Err(FedError::invalid("Announce of an activity without object"));
             };
-            // The origin, not the group, vouches for the content.
+            // The origin, not the group, vouches for the content; and only
+            // a post addressed to the group (or answering one of its
+            // threads) becomes the group's, so a group cannot claim, and
+            // later remove, someone else's post.
             let fetched = ObjectId::<ApubStatus>::from(target)
                 .dereference_forced(data)
                 .await?
                 .model;
-            adopt(data, &group, fetched).await?;
+            if belongs_to(data, &fetched, &group).await? {
+                adopt(data, &group, fetched).await?;
+            } else {
+                tracing::debug!(group = %group.actor.ap_id, post = %fetched.ap_id, "group announced a post not addressed to it");
+            }
             Ok(true)
         }
         Some("Delete") => {
@@ -581,6 +585,20 @@ async fn announced_post(
 fn addresses_group(s: &statuses::Model, group: &Group) -> bool {
     let (to, cc) = posts::addressed(s);
     to.iter().chain(&cc).any(|a| a == &group.actor.ap_id)
+}
+
+/// Is this post the group's to distribute: already filed under it, addressed
+/// to it, or a reply in one of its threads?
+async fn belongs_to(data: &Data<AppState>, s: &statuses::Model, group: &Group) -> AppResult<bool> {
+    if s.group_id == Some(group.id()) || addresses_group(s, group) {
+        return Ok(true);
+    }
+    let parent = match (s.in_reply_to_id, s.in_reply_to_ap_id.as_deref()) {
+        (Some(id), _) => queries::statuses::by_id(&data.db, id).await?,
+        (None, Some(ap)) => queries::statuses::by_ap_id(&data.db, ap).await?,
+        (None, None) => None,
+    };
+    Ok(parent.is_some_and(|p| p.group_id == Some(group.id())))
 }
 
 /// A post the group distributed belongs to it here too.

@@ -1,13 +1,15 @@
 //! Resources as ActivityStreams `Page` objects, in both directions.
 //!
-//! Mastodon turns a `Page` into a status showing its `content` (a
-//! `Document` would be dropped), so `content` is a short card: the title,
-//! the first line of the description, the licence with its link, and the
-//! link to the resource's page. The full description travels as Markdown in
-//! `source`; licence, attribution, authors, subjects, education levels and
-//! languages travel in `license` and Staffroom's own terms, subjects and
-//! levels also as hashtags. No `summary`: Mastodon would show it as a
-//! content warning. Only published public resources are ever sent.
+//! Mastodon turns a `Page` into a status built from its `name`, `summary`
+//! and `url` alone (a `Document` would be dropped, and a `Page`'s `content`
+//! is ignored), so `summary` carries what a teacher needs in a timeline: the
+//! first line of the description, the licence with its link and the credit.
+//! `content` is the same card with the title and the link, for servers that
+//! show `content` (Lemmy, Misskey, Pleroma). The full description travels
+//! as Markdown in `source`; licence, attribution, authors, subjects,
+//! education levels and languages travel in `license` and Staffroom's own
+//! terms, subjects and levels also as hashtags. Only published public
+//! resources are ever sent.
 
 use crate::{
     app::AppState,
@@ -32,13 +34,6 @@ use activitypub_federation::{config::Data, fetch::object_id::ObjectId};
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
 use url::Url;
-
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
 
 /// The first line of a description, at most 280 characters.
 fn first_line(markdown_or_text: &str) -> String {
@@ -71,27 +66,40 @@ fn hashtag(state: &AppState, kind: &str, value: &str) -> Value {
 pub fn document(state: &AppState, r: &Resource) -> Value {
     let licence = r.licence();
     let url = r.model.url.clone().unwrap_or_else(|| r.model.ap_id.clone());
-    let mut card = format!("<p><strong>{}</strong></p>", escape(&r.model.title));
+    let mut summary = String::new();
     let line = first_line(&r.model.description);
     if !line.is_empty() {
-        card.push_str(&format!("<p>{}</p>", escape(&line)));
+        summary.push_str(&format!(
+            "<p>{}</p>",
+            crate::domain::text::escape_html(&line)
+        ));
     }
     let licence_html = match licence.uri {
         Some(u) => format!(
             r#"<a href="{u}" rel="license">{}</a>"#,
-            escape(licence.name)
+            crate::domain::text::escape_html(licence.name)
         ),
-        None => escape(licence.name),
+        None => crate::domain::text::escape_html(licence.name),
     };
     let credit = if !r.model.attribution.is_empty() {
-        format!(" · {}", escape(&r.model.attribution))
+        format!(
+            " · {}",
+            crate::domain::text::escape_html(&r.model.attribution)
+        )
     } else if !r.authors.is_empty() {
-        format!(" · {}", escape(&r.authors.join(", ")))
+        format!(
+            " · {}",
+            crate::domain::text::escape_html(&r.authors.join(", "))
+        )
     } else {
         String::new()
     };
-    card.push_str(&format!("<p>📄 {licence_html}{credit}</p>"));
-    card.push_str(&format!(r#"<p><a href="{0}">{0}</a></p>"#, escape(&url)));
+    summary.push_str(&format!("<p>📄 {licence_html}{credit}</p>"));
+    let card = format!(
+        r#"<p><strong>{}</strong></p>{summary}<p><a href="{1}">{1}</a></p>"#,
+        crate::domain::text::escape_html(&r.model.title),
+        crate::domain::text::escape_html(&url)
+    );
     let mut attachment: Vec<Value> = Vec::new();
     for f in &r.files {
         let href = files::url(state, f);
@@ -124,6 +132,7 @@ pub fn document(state: &AppState, r: &Resource) -> Value {
         "to": [PUBLIC],
         "cc": cc,
         "name": r.model.title,
+        "summary": summary,
         "content": card,
         "source": { "content": r.model.description, "mediaType": "text/markdown" },
         "url": url,

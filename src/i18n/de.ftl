@@ -468,7 +468,7 @@ error-group-staff-only = Das können nur die Moderator·innen der Gruppe.
 error-group-owner-only = Das können nur die Eigentümer·innen der Gruppe.
 error-group-join-policy = „{ $value }“ ist keine Beitrittsregel: verwende open, approval oder invite.
 error-group-posting-policy = „{ $value }“ ist keine Veröffentlichungsregel: verwende members oder moderators.
-error-group-creation-setting = „{ $value }“ ist keine Einstellung für das Anlegen von Gruppen: verwende members oder staff.
+error-group-creation-setting = „{ $value }“ ist keine Einstellung für das Anlegen von Gruppen: verwende members, staff oder admins.
 error-group-banned = Du wurdest aus dieser Gruppe verbannt.
 error-group-parent-required = Nur Mitglieder von { $group } können dieser Gruppe beitreten.
 error-group-invite-only = Dieser Gruppe kann man nur auf Einladung beitreten.
@@ -485,6 +485,7 @@ group-invitation-message = Du bist eingeladen, { $group } beizutreten. Folge { $
 field-group-creation = Wer Gruppen anlegen darf
 group-creation-members = Alle Mitglieder
 group-creation-staff = Nur Moderator·innen und Administrator·innen
+group-creation-admins = Nur Administrator·innen
 
 ## Groups web UI
 nav-groups = Gruppen
@@ -935,6 +936,7 @@ resource-subject-other = Sonstiges
 error-event-invite-person = Nur Personen können zu einem Termin eingeladen werden.
 error-event-message-empty = Schreiben Sie zuerst eine Nachricht.
 error-event-no-audience = Niemand mit diesen Antworten würde diese Nachricht erhalten.
+event-online-link-message = Sie nehmen an „{ $title }“ teil. Hier ist der Link zur Online-Teilnahme, nur für Teilnehmende:
 event-invitation-message = Sie sind zu „{ $title }“ eingeladen. Antworten Sie auf der Seite des Termins.
 event-invite = Jemanden einladen
 event-invite-who = Kennung (Name hier, Name@Server anderswo)

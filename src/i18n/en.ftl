@@ -469,7 +469,7 @@ error-group-staff-only = Only the group's moderators can do this.
 error-group-owner-only = Only the group's owners can do this.
 error-group-join-policy = “{ $value }” is not a join policy: use open, approval or invite.
 error-group-posting-policy = “{ $value }” is not a posting policy: use members or moderators.
-error-group-creation-setting = “{ $value }” is not a group creation setting: use members or staff.
+error-group-creation-setting = “{ $value }” is not a group creation setting: use members, staff or admins.
 error-group-banned = You have been banned from this group.
 error-group-parent-required = Only members of { $group } can join this group.
 error-group-invite-only = This group can only be joined by invitation.
@@ -486,6 +486,7 @@ group-invitation-message = You are invited to join { $group }. Follow { $handle 
 field-group-creation = Who may create groups
 group-creation-members = Every member
 group-creation-staff = Moderators and administrators only
+group-creation-admins = Administrators only
 
 ## Groups web UI
 nav-groups = Groups
@@ -936,6 +937,7 @@ resource-subject-other = Other
 error-event-invite-person = Only people can be invited to an event.
 error-event-message-empty = Write a message first.
 error-event-no-audience = Nobody with those answers would receive this message.
+event-online-link-message = You are taking part in “{ $title }”. Here is the link to join online, for participants only:
 event-invitation-message = You are invited to “{ $title }”. Answer on the event's page.
 event-invite = Invite someone
 event-invite-who = Their handle (name here, name@server elsewhere)

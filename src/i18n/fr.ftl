@@ -471,7 +471,7 @@ error-group-staff-only = Seuls les modérateurs du groupe peuvent faire cela.
 error-group-owner-only = Seuls les propriétaires du groupe peuvent faire cela.
 error-group-join-policy = « { $value } » n'est pas une règle d'adhésion : utilisez open, approval ou invite.
 error-group-posting-policy = « { $value } » n'est pas une règle de publication : utilisez members ou moderators.
-error-group-creation-setting = « { $value } » n'est pas un réglage de création de groupes : utilisez members ou staff.
+error-group-creation-setting = « { $value } » n'est pas un réglage de création de groupes : utilisez members, staff ou admins.
 error-group-banned = Vous avez été banni·e de ce groupe.
 error-group-parent-required = Seuls les membres de { $group } peuvent rejoindre ce groupe.
 error-group-invite-only = On ne peut rejoindre ce groupe que sur invitation.
@@ -488,6 +488,7 @@ group-invitation-message = Vous êtes invité·e à rejoindre { $group }. Suivez
 field-group-creation = Qui peut créer des groupes
 group-creation-members = Tous les membres
 group-creation-staff = Seulement les modérateurs et les administrateurs
+group-creation-admins = Seulement les administrateurs
 
 ## Groups web UI
 nav-groups = Groupes
@@ -938,6 +939,7 @@ resource-subject-other = Autre
 error-event-invite-person = Seules des personnes peuvent être invitées à un événement.
 error-event-message-empty = Écrivez d'abord un message.
 error-event-no-audience = Personne ayant ces réponses ne recevrait ce message.
+event-online-link-message = Vous participez à « { $title } ». Voici le lien pour rejoindre en ligne, réservé aux participant·es :
 event-invitation-message = Vous êtes invité·e à « { $title } ». Répondez sur la page de l'événement.
 event-invite = Inviter quelqu'un
 event-invite-who = Son identifiant (nom ici, nom@serveur ailleurs)

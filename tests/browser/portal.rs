@@ -204,6 +204,25 @@ async fn national_feed_search_and_directory() {
         assert!(body.contains("Fractions with pizzas"), "{path}: {body}");
         assert!(!body.contains("Spam that"), "{path}: {body}");
     }
+    // Nor does a member's search find it.
+    for (q, found) in [("pizzas", true), ("spam moderators", false)] {
+        let body: serde_json::Value = app
+            .api()
+            .get(app.url("/api/v2/search"))
+            .query(&[("q", q), ("type", "statuses")])
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(
+            !body["statuses"].as_array().unwrap().is_empty(),
+            found,
+            "search {q}: {body}"
+        );
+    }
 
     assert!(checks.pages >= 4);
     c.close().await.unwrap();

@@ -32,6 +32,7 @@ macro_rules! db_test {
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn postgres() {
                 if $crate::common::postgres_url().is_none() {
+                    $crate::common::require_outside_ci("the PostgreSQL variant (STAFFROOM_TEST_POSTGRES_URL)");
                     eprintln!("skipped: set STAFFROOM_TEST_POSTGRES_URL (e.g. postgres://postgres@127.0.0.1:5432/postgres) to run the PostgreSQL variant");
                     return;
                 }
@@ -39,6 +40,17 @@ macro_rules! db_test {
             }
         }
     };
+}
+
+/// Is this a CI run (`CI=true`), where nothing may be skipped?
+pub fn under_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
+}
+
+/// A test that would skip for want of `what` fails instead under CI: a
+/// green CI run means every variant ran.
+pub fn require_outside_ci(what: &str) {
+    assert!(!under_ci(), "CI must run {what}, but it is not available");
 }
 
 pub fn postgres_url() -> Option<String> {
@@ -354,11 +366,9 @@ pub fn python_with(module: &str, package: &str) -> Option<String> {
     if ok {
         return Some(py);
     }
-    let ci = std::env::var("CI").is_ok_and(|v| v == "true" || v == "1");
-    assert!(
-        !ci,
-        "CI must run {package}: pip install {package} and set STAFFROOM_TEST_PYTHON"
-    );
+    require_outside_ci(&format!(
+        "{package} (pip install {package}; set STAFFROOM_TEST_PYTHON)"
+    ));
     eprintln!(
         "skipped: {package} not installed (pip install {package}; STAFFROOM_TEST_PYTHON=...)"
     );

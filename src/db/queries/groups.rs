@@ -250,6 +250,20 @@ pub async fn pinned_ids(db: &impl ConnectionTrait, actor: i64) -> Result<Vec<i64
 pub struct Listing {
     pub top_level_only: bool,
     pub titled_only: bool,
+    /// Also posts addressed to the group's members only (a members-only
+    /// group's own posts). Direct messages are never listed, and a
+    /// followers-only post that merely answers a public group's thread
+    /// stays with its audience.
+    pub with_private: bool,
+}
+
+/// The visibilities a group listing shows.
+fn listed_visibilities(with_private: bool) -> Vec<&'static str> {
+    let mut v = vec!["public", "unlisted"];
+    if with_private {
+        v.push("private");
+    }
+    v
 }
 
 pub async fn posts(
@@ -261,7 +275,8 @@ pub async fn posts(
     let mut q = statuses::Entity::find()
         .filter(statuses::Column::GroupId.eq(group))
         .filter(statuses::Column::DeletedAt.is_null())
-        .filter(statuses::Column::ReblogOfId.is_null());
+        .filter(statuses::Column::ReblogOfId.is_null())
+        .filter(statuses::Column::Visibility.is_in(listed_visibilities(listing.with_private)));
     if listing.top_level_only {
         q = q
             .filter(statuses::Column::InReplyToId.is_null())
@@ -273,11 +288,16 @@ pub async fn posts(
     paged(q, page).all(db).await
 }
 
-pub async fn count_posts(db: &impl ConnectionTrait, group: i64) -> Result<u64, DbErr> {
+/// How many posts a public group's outbox holds (thread starters anyone may read).
+pub async fn count_public_posts(db: &impl ConnectionTrait, group: i64) -> Result<u64, DbErr> {
     use sea_orm::PaginatorTrait;
     statuses::Entity::find()
         .filter(statuses::Column::GroupId.eq(group))
         .filter(statuses::Column::DeletedAt.is_null())
+        .filter(statuses::Column::ReblogOfId.is_null())
+        .filter(statuses::Column::InReplyToId.is_null())
+        .filter(statuses::Column::InReplyToApId.is_null())
+        .filter(statuses::Column::Visibility.is_in(listed_visibilities(false)))
         .count(db)
         .await
 }

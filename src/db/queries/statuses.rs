@@ -149,7 +149,7 @@ fn live() -> Condition {
 /// (public, unlisted and followers-only, and boosts), posts in groups they
 /// belong to, and posts mentioning them.
 pub async fn home(db: &impl ConnectionTrait, me: i64, page: Page) -> Result<Vec<Model>, DbErr> {
-    use crate::db::entities::follows;
+    use crate::db::entities::{follows, groups};
     let followed = Query::select()
         .column(follows::Column::FolloweeId)
         .from(follows::Entity)
@@ -161,6 +161,11 @@ pub async fn home(db: &impl ConnectionTrait, me: i64, page: Page) -> Result<Vec<
         .from(mentions::Entity)
         .and_where(mentions::Column::ActorId.eq(me))
         .to_owned();
+    let closed_groups = Query::select()
+        .column(groups::Column::ActorId)
+        .from(groups::Entity)
+        .and_where(groups::Column::MembersOnly.eq(true))
+        .to_owned();
     let cond = live().add(
         Condition::any()
             .add(Column::ActorId.eq(me))
@@ -170,9 +175,19 @@ pub async fn home(db: &impl ConnectionTrait, me: i64, page: Page) -> Result<Vec<
                     .add(Column::Visibility.is_in(["public", "unlisted", "private"])),
             )
             .add(
+                // A followers-only answer in a public group is for its
+                // author's followers, not for every member of the group.
                 Condition::all()
                     .add(Column::GroupId.in_subquery(followed))
-                    .add(Column::Visibility.is_in(["public", "unlisted", "private"])),
+                    .add(
+                        Condition::any()
+                            .add(Column::Visibility.is_in(["public", "unlisted"]))
+                            .add(
+                                Condition::all()
+                                    .add(Column::Visibility.eq("private"))
+                                    .add(Column::GroupId.in_subquery(closed_groups)),
+                            ),
+                    ),
             )
             .add(Column::Id.in_subquery(mentioned)),
     );
@@ -192,6 +207,27 @@ pub async fn public(
     if let Some(l) = local {
         q = q.filter(Column::Local.eq(l));
     }
+    paged(q, page).all(db).await
+}
+
+/// Public posts (not boosts) by accounts of the given servers: the national
+/// feed, which carries what the portal's member instances published.
+pub async fn public_from_domains(
+    db: &impl ConnectionTrait,
+    domains: &[String],
+    page: Page,
+) -> Result<Vec<Model>, DbErr> {
+    use crate::db::entities::actors;
+    let authors = Query::select()
+        .column(actors::Column::Id)
+        .from(actors::Entity)
+        .and_where(actors::Column::Domain.is_in(domains.iter().cloned()))
+        .to_owned();
+    let q = Entity::find()
+        .filter(live())
+        .filter(Column::Visibility.eq("public"))
+        .filter(Column::ReblogOfId.is_null())
+        .filter(Column::ActorId.in_subquery(authors));
     paged(q, page).all(db).await
 }
 

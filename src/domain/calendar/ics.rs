@@ -81,13 +81,6 @@ pub fn calendar(name: &str, events: &[(calendar_events::Model, String)], r: &Rea
     cal.done().to_string()
 }
 
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
 /// An Atom feed of events (upcoming first).
 pub fn atom(
     title: &str,
@@ -108,9 +101,9 @@ pub fn atom(
 <link rel="self" href="{}"/>
 <updated>{}</updated>
 "#,
-        esc(title),
-        esc(self_url),
-        esc(self_url),
+        crate::domain::text::escape_html(title),
+        crate::domain::text::escape_html(self_url),
+        crate::domain::text::escape_html(self_url),
         updated.to_rfc3339()
     );
     for (e, uid) in events {
@@ -129,13 +122,13 @@ pub fn atom(
 <content type="html">{}</content>
 </entry>
 "#,
-            esc(&e.title),
-            esc(uid),
-            esc(&page_url(r.base, e)),
+            crate::domain::text::escape_html(&e.title),
+            crate::domain::text::escape_html(uid),
+            crate::domain::text::escape_html(&page_url(r.base, e)),
             e.updated_at.to_rfc3339(),
             e.created_at.to_rfc3339(),
-            esc(&summary),
-            esc(&super::manage::content(e)),
+            crate::domain::text::escape_html(&summary),
+            crate::domain::text::escape_html(&super::manage::content(e)),
         ));
     }
     out.push_str("</feed>\n");

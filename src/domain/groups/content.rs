@@ -42,6 +42,18 @@ pub async fn check_post(
     Ok(())
 }
 
+/// Is this post of the group one its members read in the group (and the
+/// group passes on)? A followers-only or direct answer in a public group's
+/// thread stays with the audience its author chose.
+pub fn shown_in_group(group: &Group, s: &statuses::Model) -> bool {
+    use crate::domain::posts::Visibility;
+    match Visibility::of(s) {
+        Visibility::Public | Visibility::Unlisted => true,
+        Visibility::Private => group.members_only(),
+        Visibility::Direct => false,
+    }
+}
+
 /// Posts of a group the viewer may read: every post, thread starters, or
 /// discussions (titled thread starters).
 pub async fn posts(
@@ -54,6 +66,10 @@ pub async fn posts(
     if !may_read(&state.db, group, viewer).await? {
         return Err(AppError::Forbidden(msg!("error-group-members-only")));
     }
+    let listing = queries::groups::Listing {
+        with_private: group.members_only(),
+        ..listing
+    };
     Ok(queries::groups::posts(&state.db, group.id(), listing, page).await?)
 }
 

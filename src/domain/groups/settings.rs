@@ -26,6 +26,7 @@ pub async fn may_create(state: &AppState, member: &Member) -> AppResult<bool> {
         && match settings.group_creation {
             instance::GroupCreation::Members => true,
             instance::GroupCreation::Staff => member.is_staff(),
+            instance::GroupCreation::Admins => member.is_admin(),
         })
 }
 

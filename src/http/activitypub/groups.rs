@@ -55,11 +55,12 @@ async fn outbox(
     let listing = queries::groups::Listing {
         top_level_only: true,
         titled_only: false,
+        with_private: false,
     };
     let total = if g.members_only() {
         0
     } else {
-        queries::groups::count_posts(&state.db, g.id()).await?
+        queries::groups::count_public_posts(&state.db, g.id()).await?
     };
     if q.page.is_none() || g.members_only() {
         return Ok(ap_json(

@@ -343,7 +343,7 @@ pub async fn status(
     let content = match &s.title {
         Some(t) if !t.is_empty() => format!(
             "<p><strong>{}</strong></p>{}",
-            crate::domain::text::sanitize_html(&html_escape(t)),
+            crate::domain::text::sanitize_html(&crate::domain::text::escape_html(t)),
             s.content
         ),
         _ => s.content.clone(),
@@ -434,12 +434,6 @@ pub fn poll(p: &crate::domain::timelines::PollView, viewer: bool) -> serde_json:
         out["own_votes"] = json!(p.own_votes);
     }
     out
-}
-
-fn html_escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
 }
 
 pub async fn statuses(

@@ -168,6 +168,7 @@ pub struct Settings {
 pub enum GroupCreationName {
     Members,
     Staff,
+    Admins,
 }
 
 /// Who may sign up (documentation of the accepted values).

@@ -9,7 +9,7 @@ use crate::{
     error::{AppError, AppResult},
     federation::publish,
     http::{
-        extract::{Form, Path},
+        extract::{Form, Path, Query},
         web::MemberCtx,
     },
 };
@@ -187,14 +187,23 @@ async fn group_choices(
         .collect())
 }
 
+/// `/events/new?group=NAME` opens the form with that group chosen (the
+/// group's Events tab links there).
+#[derive(Debug, Deserialize, Default)]
+pub struct NewQuery {
+    group: Option<String>,
+}
+
 pub async fn new_form(
     State(state): State<AppState>,
     MemberCtx(ctx, member): MemberCtx,
+    Query(q): Query<NewQuery>,
 ) -> AppResult<Response> {
     let form = EventForm {
         timezone: "UTC".into(),
         join_mode: "free".into(),
         visibility: "public".into(),
+        group: q.group.unwrap_or_default(),
         ..EventForm::default()
     };
     let groups = group_choices(&state, &member.actor).await?;

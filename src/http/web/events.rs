@@ -40,7 +40,7 @@ pub fn routes() -> Router<AppState> {
         .route("/events/{id}/message", post(message))
 }
 
-fn event_value(
+pub(crate) fn event_value(
     ctx: &Ctx,
     state: &AppState,
     e: &calendar_events::Model,

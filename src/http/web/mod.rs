@@ -98,7 +98,6 @@ const TEMPLATES: &[(&str, &str)] = templates![
     "group.html",
     "group_form.html",
     "group_posts.html",
-    "group_empty.html",
     "group_members.html",
     "group_subgroups.html",
     "group_about.html",
@@ -109,6 +108,8 @@ const TEMPLATES: &[(&str, &str)] = templates![
     "event.html",
     "event_form.html",
     "event_participants.html",
+    "event_card.html",
+    "group_events.html",
     // Resources web UI.
     "resources.html",
     "resource.html",
@@ -177,17 +178,10 @@ impl Web {
             format!(
                 "<!doctype html><title>{}</title><p>{}</p>",
                 status.as_u16(),
-                html_escape(message)
+                crate::domain::text::escape_html(message)
             )
         })
     }
-}
-
-fn html_escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
 
 fn locales() -> Vec<Value> {

@@ -90,13 +90,6 @@ async fn feed(
     ))
 }
 
-fn xml(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
 /// `/national/feed.atom`: the national feed's posts for feed readers.
 async fn atom(State(state): State<AppState>) -> AppResult<Response> {
     let list = national::posts(
@@ -118,7 +111,7 @@ async fn atom(State(state): State<AppState>) -> AppResult<Response> {
     );
     out.push_str(&format!(
         "<title>{}</title>\n<id>{base}/national/feed.atom</id>\n<link rel=\"self\" href=\"{base}/national/feed.atom\"/>\n<link rel=\"alternate\" type=\"text/html\" href=\"{base}/national\"/>\n<updated>{}</updated>\n",
-        xml(&state.config.instance.name),
+        crate::domain::text::escape_html(&state.config.instance.name),
         updated.to_rfc3339()
     ));
     for v in &list {
@@ -131,16 +124,22 @@ async fn atom(State(state): State<AppState>) -> AppResult<Response> {
             .filter(|t| !t.is_empty())
             .unwrap_or_else(|| text.chars().take(80).collect());
         out.push_str("<entry>\n");
-        out.push_str(&format!("<title>{}</title>\n", xml(&title)));
-        out.push_str(&format!("<id>{}</id>\n", xml(&s.ap_id)));
+        out.push_str(&format!(
+            "<title>{}</title>\n",
+            crate::domain::text::escape_html(&title)
+        ));
+        out.push_str(&format!(
+            "<id>{}</id>\n",
+            crate::domain::text::escape_html(&s.ap_id)
+        ));
         out.push_str(&format!(
             "<link rel=\"alternate\" type=\"text/html\" href=\"{}\"/>\n",
-            xml(&url)
+            crate::domain::text::escape_html(&url)
         ));
         out.push_str(&format!(
             "<author><name>{}</name><uri>{}</uri></author>\n",
-            xml(&views::full_handle(&v.author)),
-            xml(&v.author.ap_id)
+            crate::domain::text::escape_html(&views::full_handle(&v.author)),
+            crate::domain::text::escape_html(&v.author.ap_id)
         ));
         out.push_str(&format!(
             "<published>{}</published>\n<updated>{}</updated>\n",
@@ -149,7 +148,7 @@ async fn atom(State(state): State<AppState>) -> AppResult<Response> {
         ));
         out.push_str(&format!(
             "<content type=\"html\">{}</content>\n</entry>\n",
-            xml(&s.content)
+            crate::domain::text::escape_html(&s.content)
         ));
     }
     out.push_str("</feed>\n");

@@ -70,6 +70,7 @@ pub async fn statuses(
     let listing = queries::groups::Listing {
         top_level_only: only.is_some(),
         titled_only: matches!(only, Some(Only::Discussions)),
+        ..Default::default()
     };
     let viewer = me.as_ref().map(|m| &m.actor);
     let list = groups::posts(&state, viewer, &g, listing, page).await?;

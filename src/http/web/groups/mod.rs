@@ -242,7 +242,7 @@ fn tab_template(tab: &str) -> &'static str {
     match tab {
         "posts" | "discussions" => "posts",
         "resources" => "resources",
-        "events" => "empty",
+        "events" => "events",
         "members" => "members",
         "subgroups" => "subgroups",
         "log" => "log",

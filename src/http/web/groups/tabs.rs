@@ -80,7 +80,23 @@ pub(super) async fn show(
                 .collect();
             context! { resources => items, may_share => standing.role.is_some() }
         }
-        "events" => context! {},
+        "events" => {
+            // Upcoming events of the group (and those of the last day, so
+            // one under way still shows), soonest first.
+            let filter = crate::domain::calendar::Filter {
+                from: Some(chrono::Utc::now() - chrono::Duration::days(1)),
+                group_id: Some(group.id()),
+                limit: 40,
+                ..Default::default()
+            };
+            let list =
+                crate::domain::calendar::list(&state.db, ctx.viewer_actor(), &filter).await?;
+            let items: Vec<Value> = list
+                .iter()
+                .map(|e| crate::http::web::events::event_value(ctx, state, e, None))
+                .collect();
+            context! { events => items, may_share => standing.role.is_some() }
+        }
         "members" => {
             if standing.role.is_none() && !standing.staff {
                 return refuse(state, ctx, &group, &standing).await;
@@ -159,6 +175,7 @@ async fn posts(
     let listing = queries::groups::Listing {
         top_level_only: discussions,
         titled_only: discussions,
+        ..Default::default()
     };
     let mut list = groups::posts(state, viewer, group, listing, q.page()).await?;
     let next = views::cut(&mut list, |s| s.id);

@@ -194,13 +194,6 @@ impl LibraryEcho {
     }
 }
 
-fn xml(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
 /// `/resources/feed.atom`: the same view as an Atom feed (public
 /// resources only: feed readers do not sign in).
 async fn feed(State(state): State<AppState>, Query(q): Query<LibraryQuery>) -> AppResult<Response> {
@@ -218,27 +211,36 @@ async fn feed(State(state): State<AppState>, Query(q): Query<LibraryQuery>) -> A
     );
     out.push_str(&format!(
         "<title>{}</title>\n<id>{base}/resources/feed.atom</id>\n<link rel=\"alternate\" type=\"text/html\" href=\"{base}/resources\"/>\n<updated>{}</updated>\n",
-        xml(&format!("{} · {}", crate::domain::instance::load(&state).await?.name, "Resources")),
+        crate::domain::text::escape_html(&format!("{} · {}", crate::domain::instance::load(&state).await?.name, "Resources")),
         updated.to_rfc3339()
     ));
     for r in &list {
         let url = r.model.url.clone().unwrap_or_else(|| r.model.ap_id.clone());
         let licence = r.licence();
         out.push_str("<entry>\n");
-        out.push_str(&format!("<title>{}</title>\n", xml(&r.model.title)));
-        out.push_str(&format!("<id>{}</id>\n", xml(&r.model.ap_id)));
+        out.push_str(&format!(
+            "<title>{}</title>\n",
+            crate::domain::text::escape_html(&r.model.title)
+        ));
+        out.push_str(&format!(
+            "<id>{}</id>\n",
+            crate::domain::text::escape_html(&r.model.ap_id)
+        ));
         out.push_str(&format!(
             "<link rel=\"alternate\" type=\"text/html\" href=\"{}\"/>\n",
-            xml(&url)
+            crate::domain::text::escape_html(&url)
         ));
         if let Some(u) = licence.uri {
             out.push_str(&format!("<link rel=\"license\" href=\"{u}\"/>\n"));
         }
-        out.push_str(&format!("<rights>{}</rights>\n", xml(licence.name)));
+        out.push_str(&format!(
+            "<rights>{}</rights>\n",
+            crate::domain::text::escape_html(licence.name)
+        ));
         out.push_str(&format!(
             "<author><name>{}</name><uri>{}</uri></author>\n",
-            xml(&views::display_name(&r.owner)),
-            xml(&r.owner.ap_id)
+            crate::domain::text::escape_html(&views::display_name(&r.owner)),
+            crate::domain::text::escape_html(&r.owner.ap_id)
         ));
         out.push_str(&format!(
             "<updated>{}</updated>\n",
@@ -248,11 +250,14 @@ async fn feed(State(state): State<AppState>, Query(q): Query<LibraryQuery>) -> A
             out.push_str(&format!("<published>{}</published>\n", p.to_rfc3339()));
         }
         for s in r.subjects.iter().chain(&r.levels).chain(&r.tags) {
-            out.push_str(&format!("<category term=\"{}\"/>\n", xml(s)));
+            out.push_str(&format!(
+                "<category term=\"{}\"/>\n",
+                crate::domain::text::escape_html(s)
+            ));
         }
         out.push_str(&format!(
             "<content type=\"html\">{}</content>\n</entry>\n",
-            xml(&r.model.description_html)
+            crate::domain::text::escape_html(&r.model.description_html)
         ));
     }
     out.push_str("</feed>\n");
