@@ -217,6 +217,15 @@ impl Config {
                     path.to_string_lossy()
                 ))
             })?;
+            // A syntax error would otherwise be reported without the file's name.
+            Figment::from(Toml::string(&text))
+                .extract::<figment::value::Dict>()
+                .map_err(|e| {
+                    ConfigError(format!(
+                        "config file {} is not valid TOML: {e}",
+                        path.to_string_lossy()
+                    ))
+                })?;
             figment = figment.merge(Toml::string(&text));
         }
         figment = figment.merge(Env::prefixed("STAFFROOM__").split("__"));
@@ -356,6 +365,23 @@ impl Config {
                 "key `storage.s3_bucket`: must be set when `storage.backend` is \"s3\"".into(),
             ));
         }
+        let endpoint = self.storage.s3_endpoint.trim();
+        if !endpoint.is_empty() {
+            match url::Url::parse(endpoint) {
+                Ok(u) if matches!(u.scheme(), "http" | "https") && u.host_str().is_some() => {
+                    if u.scheme() == "http" && !self.storage.s3_allow_http {
+                        return Err(ConfigError(format!(
+                            "key `storage.s3_endpoint`: `{endpoint}` is http; set `storage.s3_allow_http = true` to allow it"
+                        )));
+                    }
+                }
+                _ => {
+                    return Err(ConfigError(format!(
+                        "key `storage.s3_endpoint`: `{endpoint}` is not an http(s) URL"
+                    )));
+                }
+            }
+        }
         if self.resources.max_file_bytes < 1024 || self.resources.max_files == 0 {
             return Err(ConfigError(
                 "key `resources.max_file_bytes` / `resources.max_files`: must be at least 1024 and 1".into(),
@@ -471,6 +497,19 @@ mod tests {
     }
 
     #[test]
+    fn a_syntax_error_names_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("broken.toml");
+        std::fs::write(&path, "[http\nbind = \"127.0.0.1:8080\"\n").unwrap();
+        let err = Config::load(Some(&path)).unwrap_err().to_string();
+        assert!(err.contains("broken.toml"), "{err}");
+        assert!(err.contains("not valid TOML"), "{err}");
+        let missing = dir.path().join("missing.toml");
+        let err = Config::load(Some(&missing)).unwrap_err().to_string();
+        assert!(err.contains("missing.toml"), "{err}");
+    }
+
+    #[test]
     fn a_public_domain_is_https_unless_loopback_is_allowed() {
         let mut c = Config::defaults().unwrap();
         c.instance.domain = "assoc.example".into();
@@ -513,6 +552,11 @@ mod tests {
             (
                 "[federation]\nportal = \"portal.example\"",
                 "federation.portal",
+            ),
+            ("[storage]\ns3_endpoint = \"minio\"", "storage.s3_endpoint"),
+            (
+                "[storage]\ns3_endpoint = \"http://minio:9000\"",
+                "storage.s3_endpoint",
             ),
         ] {
             let f = Figment::new()

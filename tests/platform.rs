@@ -76,3 +76,45 @@ async fn cookies_without_https_are_not_secure() {
     );
     app.stop().await;
 }
+
+/// NodeInfo tells other servers (and the portal's directory) which
+/// languages the instance speaks: its own, then those of its public posts.
+async fn nodeinfo_lists_languages(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let member = app
+        .member("lena", staffroom::domain::accounts::Role::Member)
+        .await;
+    let token = app.token(&member).await;
+    for (text, language, visibility) in [
+        ("Bonjour à toutes et à tous", "fr", "public"),
+        ("Encore un message", "fr", "public"),
+        ("Hallo zusammen", "de", "public"),
+        ("Hola, solo para mis seguidores", "es", "private"),
+    ] {
+        let r = app
+            .api()
+            .post(app.url("/api/v1/statuses"))
+            .bearer_auth(&token)
+            .json(&serde_json::json!({ "status": text, "language": language, "visibility": visibility }))
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success(), "{}", r.status());
+    }
+    let doc: serde_json::Value = app
+        .api()
+        .get(app.url("/nodeinfo/2.1"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        doc["metadata"]["languages"],
+        serde_json::json!(["en", "fr", "de"]),
+        "{doc}"
+    );
+    app.stop().await;
+}
+db_test!(nodeinfo_lists_languages);

@@ -282,6 +282,8 @@ async fn upload_edit_remix(backend: Backend) {
     // A draft is its editors' only, and not yet a remix anyone sees.
     let (status, _) = get(&app, Some(&ta), &format!("{BASE}/{remix_id}")).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+    let (_, src) = get(&app, None, &format!("{BASE}/{id}")).await;
+    assert_eq!(src["remix_count"], 0, "a draft is not counted as used");
     let (status, _) = send(
         &app,
         &tb,

@@ -358,8 +358,9 @@ async fn mastodon_peer_gets_a_readable_event_and_answers_by_poll() {
 }
 
 /// A Mobilizon-style participant: Join and Leave from another server, an
-/// Accept for the Join, and the participants-only online link sent to them
-/// privately (never in the Event itself).
+/// Accept for the Join, the participants-only online link sent to them
+/// privately (never in the Event itself), and the cancellation delivered
+/// to a participant who does not follow the organiser.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn remote_join_gets_accept_and_the_private_link_then_leaves() {
     let (a, peer) = tokio::join!(Instance::start("a"), Peer::start());
@@ -434,6 +435,25 @@ async fn remote_join_gets_accept_and_the_private_link_then_leaves() {
     })
     .await;
 
+    // Nell, on a server where nobody follows alice, answers too; the
+    // cancellation reaches her there.
+    let other = Peer::start().await;
+    let nell = other.add_user("nell").await;
+    let join = json!({
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": format!("{}/join/1", nell.actor_id),
+        "type": "Join",
+        "actor": nell.actor_id,
+        "object": event_uri,
+    });
+    other
+        .send_raw(&nell, &format!("{}/inbox", alice.actor_id), &join)
+        .await
+        .assert_accepted();
+    other
+        .wait_for_activity("Accept", |r| r.object()["object"] == event_uri.as_str())
+        .await;
+
     let leave = json!({
         "@context": "https://www.w3.org/ns/activitystreams",
         "id": format!("{}/leave/1", devon.actor_id),
@@ -446,11 +466,18 @@ async fn remote_join_gets_accept_and_the_private_link_then_leaves() {
         .assert_accepted();
     wait_for("devon's Leave takes his seat back", async || {
         let e = alice_a.get(&format!("{EVENTS}/{id}")).await;
-        (e["participant_count"] == 0)
+        (e["participant_count"] == 1)
             .then_some(())
             .ok_or_else(|| e.to_string())
     })
     .await;
+    alice_a
+        .post(&format!("{EVENTS}/{id}/cancel"), &json!({}))
+        .await;
+    let update = other
+        .wait_for_activity("Update", |r| r.object_id() == event_uri)
+        .await;
+    assert_eq!(update.actor, alice.actor_id);
 }
 
 /// Rewrite a captured document's ids onto the peer, so that the peer's

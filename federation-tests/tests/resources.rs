@@ -14,7 +14,7 @@ use reqwest::{
     StatusCode,
     multipart::{Form, Part},
 };
-use serde_json::Value;
+use serde_json::{Value, json};
 
 const BASE: &str = "/api/v1/staffroom/resources";
 const PDF: &[u8] =
@@ -77,6 +77,7 @@ fn resource(title: &str, visibility: &str) -> Form {
         .text("authors", "Alice Martin")
         .text("subjects", "mathematics")
         .text("levels", "isced-2")
+        .text("tags", "worksheets")
         .text("languages", "fr")
         .text("visibility", visibility.to_string())
         .text("publish", "true")
@@ -133,6 +134,11 @@ async fn resources_reach_libraries_and_mastodon() {
     assert_eq!(on_b["authors"][0], "Alice Martin");
     assert_eq!(on_b["subjects"][0], "mathematics");
     assert_eq!(on_b["levels"][0], "isced-2");
+    assert_eq!(
+        on_b["tags"],
+        json!(["worksheets"]),
+        "free tags travel; subjects and levels stay what they are"
+    );
     assert_eq!(on_b["local"], false);
     assert_eq!(on_b["origin"], a.domain());
     assert_eq!(on_b["owner"]["acct"], alice.acct.as_str());

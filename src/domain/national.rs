@@ -294,15 +294,15 @@ pub async fn refresh_nodeinfo(state: &AppState, instance_actor: &actors::Model) 
 }
 
 async fn fetch_nodeinfo(state: &AppState, instance_actor: &actors::Model) -> anyhow::Result<()> {
-    let doc = read_nodeinfo(instance_actor).await?;
+    let doc = read_nodeinfo(state, instance_actor).await?;
     queries::portal::set_nodeinfo(&state.db, &instance_actor.domain, &doc, Utc::now()).await?;
     Ok(())
 }
 
 /// The software an instance actor's server names in its NodeInfo
 /// (`staffroom`, `pleroma`, ...), or `None` when it cannot be read.
-pub async fn software_of(instance_actor: &actors::Model) -> Option<String> {
-    match read_nodeinfo(instance_actor).await {
+pub async fn software_of(state: &AppState, instance_actor: &actors::Model) -> Option<String> {
+    match read_nodeinfo(state, instance_actor).await {
         Ok(doc) => doc["software"]["name"]
             .as_str()
             .map(|s| s.trim().to_lowercase()),
@@ -313,20 +313,17 @@ pub async fn software_of(instance_actor: &actors::Model) -> Option<String> {
     }
 }
 
-async fn read_nodeinfo(instance_actor: &actors::Model) -> anyhow::Result<Value> {
+/// The most a NodeInfo document (or its links) may weigh.
+const NODEINFO_MAX_BYTES: usize = 256 * 1024;
+
+/// Read another server's NodeInfo through the federation client: its
+/// resolver refuses private addresses, the trust policy applies, and the
+/// answer is cut off past a size limit.
+async fn read_nodeinfo(state: &AppState, instance_actor: &actors::Model) -> anyhow::Result<Value> {
     let origin = url::Url::parse(&instance_actor.ap_id)?;
     let well_known = origin.join("/.well-known/nodeinfo")?;
-    let client = reqwest::Client::builder()
-        .timeout(std::time::Duration::from_secs(10))
-        .redirect(reqwest::redirect::Policy::none())
-        .build()?;
-    let links: Value = client
-        .get(well_known)
-        .send()
-        .await?
-        .error_for_status()?
-        .json()
-        .await?;
+    let client = crate::federation::client::http_client(state)?;
+    let links = get_json(state, &client, &well_known).await?;
     // Only a document on the member's own host is believed.
     let href = links["links"]
         .as_array()
@@ -336,13 +333,38 @@ async fn read_nodeinfo(instance_actor: &actors::Model) -> anyhow::Result<Value> 
         .filter_map(|h| url::Url::parse(h).ok())
         .find(|u| crate::federation::protocol::same_origin(u, &origin))
         .ok_or_else(|| anyhow::anyhow!("no NodeInfo link on the member's host"))?;
-    Ok(client
-        .get(href)
+    get_json(state, &client, &href).await
+}
+
+async fn get_json(
+    state: &AppState,
+    client: &reqwest_middleware::ClientWithMiddleware,
+    url: &url::Url,
+) -> anyhow::Result<Value> {
+    state.trust.check_url(url).map_err(|e| anyhow::anyhow!(e))?;
+    if !state.config.federation.allow_insecure_loopback && url.scheme() != "https" {
+        anyhow::bail!("{url} is not https");
+    }
+    let mut res = client
+        .get(url.as_str())
+        .header("Accept", "application/json")
         .send()
         .await?
-        .error_for_status()?
-        .json()
-        .await?)
+        .error_for_status()?;
+    if res
+        .content_length()
+        .is_some_and(|n| n as usize > NODEINFO_MAX_BYTES)
+    {
+        anyhow::bail!("{url} is larger than {NODEINFO_MAX_BYTES} bytes");
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = res.chunk().await? {
+        body.extend_from_slice(&chunk);
+        if body.len() > NODEINFO_MAX_BYTES {
+            anyhow::bail!("{url} is larger than {NODEINFO_MAX_BYTES} bytes");
+        }
+    }
+    Ok(serde_json::from_slice(&body)?)
 }
 
 /// Refresh the NodeInfo of a member when it was never read or is older

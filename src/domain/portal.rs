@@ -31,7 +31,7 @@ pub async fn admission(
     if follower.kind == "Application"
         && !crate::db::queries::portal::is_relay(&state.db, follower.id).await?
     {
-        match crate::domain::national::software_of(follower)
+        match crate::domain::national::software_of(state, follower)
             .await
             .as_deref()
         {

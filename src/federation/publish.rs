@@ -474,6 +474,24 @@ async fn post_audience(
     {
         out.extend(inbox_of(&a));
     }
+    // An event's changes, cancellation and deletion reach everyone who
+    // answered it from another server, followers of the organiser or not.
+    if s.kind == "Event" {
+        use crate::domain::calendar::Rsvp;
+        let answered = [
+            Rsvp::Going.as_str(),
+            Rsvp::Maybe.as_str(),
+            Rsvp::Pending.as_str(),
+            Rsvp::Waiting.as_str(),
+        ];
+        let rows = queries::calendar::participants(&state.db, s.id, &answered).await?;
+        let ids: Vec<i64> = rows.iter().map(|r| r.actor_id).collect();
+        for a in queries::actors::by_ids(&state.db, &ids).await? {
+            if !a.local && a.deleted_at.is_none() {
+                out.extend(inbox_of(&a));
+            }
+        }
+    }
     Ok(out)
 }
 

@@ -318,6 +318,47 @@ fn files_of(object: &Value, max: usize) -> Vec<RemoteFile> {
     out
 }
 
+/// The hashtag's form of a label (what `hashtag` puts in `name`).
+fn tag_form(s: &str) -> String {
+    s.chars()
+        .filter(|c| c.is_alphanumeric() || *c == '_')
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// The free tags of a resource: its hashtags, less those that stand for
+/// its subjects and education levels (sent as hashtags too).
+fn free_tags(object: &Value, subjects: &[String], levels: &[String]) -> Vec<String> {
+    let labels: Vec<String> = subjects.iter().chain(levels).map(|s| tag_form(s)).collect();
+    let mut out: Vec<String> = Vec::new();
+    for t in items(object.get("tag")) {
+        if t.get("type").and_then(Value::as_str) != Some("Hashtag") {
+            continue;
+        }
+        let Some(name) = t.get("name").and_then(Value::as_str) else {
+            continue;
+        };
+        // Cleaned as our own members' tags are.
+        let name: String = name
+            .trim_start_matches('#')
+            .chars()
+            .filter(|c| c.is_alphanumeric() || *c == '_' || *c == '-')
+            .flat_map(char::to_lowercase)
+            .collect();
+        let form = tag_form(&name);
+        if form.is_empty() || name.chars().count() > 50 || labels.contains(&form) {
+            continue;
+        }
+        if !out.contains(&name) {
+            out.push(name);
+        }
+        if out.len() >= 20 {
+            break;
+        }
+    }
+    out
+}
+
 /// Store a resource another server sent (Create or Update from its owner).
 pub async fn receive(
     data: &Data<AppState>,
@@ -399,6 +440,9 @@ pub async fn receive(
             .and_then(|s| s.parse::<chrono::DateTime<chrono::Utc>>().ok())
     };
     let max = data.config.resources.max_files;
+    let subjects = strings(object.get("subjects"), 20, 50);
+    let levels = strings(object.get("educationLevels"), 20, 50);
+    let tags = free_tags(object, &subjects, &levels);
     let remote = RemoteResource {
         ap_id: id.to_string(),
         url: object.get("url").and_then(url_of).map(|u| u.to_string()),
@@ -416,10 +460,10 @@ pub async fn receive(
             resources::AUTHORS_MAX,
             resources::AUTHOR_MAX,
         ),
-        subjects: strings(object.get("subjects"), 20, 50),
-        levels: strings(object.get("educationLevels"), 20, 50),
+        subjects,
+        levels,
         languages: strings(object.get("languages"), resources::LANGUAGES_MAX, 10),
-        tags: Vec::new(),
+        tags,
         derived_from: object
             .get("wasDerivedFrom")
             .and_then(id_of)

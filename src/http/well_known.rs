@@ -181,6 +181,13 @@ async fn nodeinfo(state: &AppState, version: &str) -> AppResult<Value> {
         queries::accounts::count_active_since(&state.db, now - chrono::Duration::days(180)).await?;
     let posts = queries::statuses::count_local(&state.db, false).await?;
     let comments = queries::statuses::count_local(&state.db, true).await?;
+    // The instance's own language first, then those its members post in.
+    let mut languages = vec![state.config.instance.default_locale.clone()];
+    for l in queries::statuses::local_languages(&state.db, 10).await? {
+        if !languages.contains(&l) {
+            languages.push(l);
+        }
+    }
     let mut software = json!({ "name": "staffroom", "version": env!("CARGO_PKG_VERSION") });
     if version == "2.1" {
         software["repository"] = json!(env!("CARGO_PKG_REPOSITORY"));
@@ -200,6 +207,7 @@ async fn nodeinfo(state: &AppState, version: &str) -> AppResult<Value> {
         "metadata": {
             "nodeName": s.name,
             "nodeDescription": s.description,
+            "languages": languages,
             // Misskey's and Pleroma's key for the public contact (the same
             // address as on the about page); the portal's directory shows it.
             "maintainer": { "email": (!s.contact_email.is_empty()).then_some(&s.contact_email) },

@@ -1,5 +1,6 @@
 //! A national portal's pages: the national feed, its search and the
-//! directory of member instances; a moderator hides an item from the feed.
+//! directory of member instances; a moderator hides an item from the feed,
+//! an admin (and only an admin) suspends a member instance.
 
 use crate::common::{Backend, PASSWORD, TestApp};
 use crate::harness::*;
@@ -110,6 +111,7 @@ async fn national_feed_search_and_directory() {
     .await;
     let teacher = app.member("teacher", Role::Member).await;
     app.member("moderator", Role::Moderator).await;
+    app.member("ada", Role::Admin).await;
     add_member(&app, "maths.example").await;
     let token = app.token(&teacher).await;
     for text in [
@@ -223,6 +225,27 @@ async fn national_feed_search_and_directory() {
             "search {q}: {body}"
         );
     }
+
+    // Who belongs to the network is the admins' call: a moderator gets no
+    // membership buttons; an admin suspends the member from the directory.
+    log_in(&c, &base, "moderator", PASSWORD).await;
+    c.goto(&format!("{base}/national/directory")).await.unwrap();
+    assert!(
+        c.find_all(Locator::Css("form[action='/national/members']"))
+            .await
+            .unwrap()
+            .is_empty(),
+        "a moderator is offered to suspend members"
+    );
+    log_out(&c).await;
+    log_in(&c, &base, "ada", PASSWORD).await;
+    c.goto(&format!("{base}/national/directory")).await.unwrap();
+    checks.page(&c, "national directory (admin)").await;
+    click(&c, "form[action='/national/members'] button[value=suspend]").await;
+    let t = text(&c).await;
+    assert!(t.contains("The change was saved."), "{t}");
+    assert!(!t.contains("maths.example"), "suspended: {t}");
+    log_out(&c).await;
 
     assert!(checks.pages >= 4);
     c.close().await.unwrap();

@@ -288,6 +288,26 @@ pub async fn count_local(db: &impl ConnectionTrait, replies: bool) -> Result<u64
     q.count(db).await
 }
 
+/// The languages of this instance's public posts, most used first
+/// (aggregates only, for NodeInfo and the portal's directory).
+pub async fn local_languages(db: &impl ConnectionTrait, limit: u64) -> Result<Vec<String>, DbErr> {
+    let rows: Vec<(Option<String>, i64)> = Entity::find()
+        .select_only()
+        .column(Column::Language)
+        .column_as(Expr::col(Column::Id).count(), "uses")
+        .filter(live())
+        .filter(Column::Local.eq(true))
+        .filter(Column::Visibility.eq("public"))
+        .filter(Column::Language.is_not_null())
+        .group_by(Column::Language)
+        .order_by_desc(Expr::col(Column::Id).count())
+        .limit(limit)
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().filter_map(|(l, _)| l).collect())
+}
+
 /// Public posts tagged `tag`.
 pub async fn tagged(
     db: &impl ConnectionTrait,

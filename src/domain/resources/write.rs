@@ -153,7 +153,8 @@ pub async fn create(
             queries::resources::insert_file(&txn, r.clone().into_active_model()).await?;
         }
         queries::resources::set_editors(&txn, id, &editors).await?;
-        if let Some(s) = &source {
+        // A draft is nobody's use of its source yet: it counts once published.
+        if let Some(s) = source.as_ref().filter(|_| input.publish) {
             queries::resources::bump(&txn, s.id, resources::Column::RemixCount, 1).await?;
         }
         let r = write_revision(&txn, state, id, Some(me.actor.id), &note).await?;
@@ -270,6 +271,9 @@ pub async fn update(
         if publish && current.model.state == DRAFT {
             a.state = Set(PUBLISHED.into());
             a.published_at = Set(Some(now));
+            if let Some(src) = current.model.derived_from_id {
+                queries::resources::bump(&txn, src, resources::Column::RemixCount, 1).await?;
+            }
         }
         queries::resources::update(&txn, a).await?;
         queries::resources::set_labels(&txn, id, &labels(&meta)).await?;
@@ -352,7 +356,7 @@ pub async fn tombstone(
     a.deleted_at = Set(Some(chrono::Utc::now()));
     let gone = queries::resources::update(db, a).await?;
     crate::db::search::remove(db, "resource", r.id).await?;
-    if let Some(src) = r.derived_from_id {
+    if let Some(src) = r.derived_from_id.filter(|_| r.state != DRAFT) {
         queries::resources::bump(db, src, resources::Column::RemixCount, -1).await?;
     }
     Ok(gone)

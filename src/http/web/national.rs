@@ -248,7 +248,7 @@ async fn directory(State(state): State<AppState>, ctx: Ctx) -> AppResult<Respons
             }
         })
         .collect();
-    let staff = ctx.active_member().is_some_and(|m| m.is_staff());
+    let admin = ctx.active_member().is_some_and(|m| m.is_admin());
     Ok(ctx.render(
         &state,
         StatusCode::OK,
@@ -257,7 +257,7 @@ async fn directory(State(state): State<AppState>, ctx: Ctx) -> AppResult<Respons
             page => "directory",
             members => members,
             groups => groups,
-            staff => staff,
+            admin => admin,
         },
     ))
 }
@@ -290,13 +290,17 @@ struct MemberForm {
     decision: String,
 }
 
-/// A portal moderator admits an applicant instance or suspends a member.
+/// A portal admin admits an applicant instance or suspends a member
+/// (moderators hide items; who belongs to the network is the admins' call).
 async fn member_decision(
     State(state): State<AppState>,
-    StaffCtx(ctx, _): StaffCtx,
+    StaffCtx(ctx, member): StaffCtx,
     Form(f): Form<MemberForm>,
 ) -> AppResult<Response> {
     national::check_portal(&state)?;
+    if !member.is_admin() {
+        return Err(AppError::forbidden());
+    }
     let events = match f.decision.as_str() {
         "approve" => portal::approve(&state, &f.domain).await?,
         "suspend" => portal::suspend(&state, &f.domain).await?,
