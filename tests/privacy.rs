@@ -1,6 +1,8 @@
 //! The private member registry never leaks: a seeded member with distinctive
 //! registry values is looked for in every public and federated endpoint, as an
-//! anonymous visitor, as another member and as another member's API token.
+//! anonymous visitor, as another member and as another member's API token:
+//! pages, the client API, discovery (WebFinger, NodeInfo), the ActivityPub
+//! documents, timelines and searches. Registry values are not searchable.
 //! Every endpoint that serves public data must be listed here.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -56,6 +58,24 @@ async fn registry_never_leaks(backend: Backend) {
     let other = app.member("other", Role::Member).await;
     let other_token = app.token(&other).await;
     let id = seeded.actor.id;
+    // The password hash is registry data too.
+    let mut secrets: Vec<String> = SECRETS.iter().map(|s| s.to_string()).collect();
+    secrets.push(seeded.account.password_hash.clone());
+    // The pseudonym posts, so that the endpoints serving posts have some.
+    let seeded_token = app.token(&seeded).await;
+    let post: serde_json::Value = app
+        .api()
+        .post(app.url("/api/v1/statuses"))
+        .bearer_auth(&seeded_token)
+        .json(&serde_json::json!({ "status": "A public post #fractions", "visibility": "public" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let post_id = post["id"].as_str().unwrap().to_string();
+    let domain = app.state().urls.domain().to_string();
 
     let paths = [
         "/".to_string(),
@@ -77,6 +97,30 @@ async fn registry_never_leaks(backend: Backend) {
         "/api/openapi.json".into(),
         "/metrics".into(),
         "/healthz".into(),
+        // Discovery and the federated documents.
+        format!("/.well-known/webfinger?resource=acct:pseudonymous@{domain}"),
+        "/.well-known/host-meta".into(),
+        "/.well-known/nodeinfo".into(),
+        "/nodeinfo/2.1".into(),
+        "/nodeinfo/2.0".into(),
+        "/users/pseudonymous".into(),
+        "/users/pseudonymous/outbox".into(),
+        "/users/pseudonymous/outbox?page=true".into(),
+        "/users/pseudonymous/followers".into(),
+        "/users/pseudonymous/following".into(),
+        "/users/pseudonymous/collections/featured".into(),
+        format!("/users/pseudonymous/statuses/{post_id}"),
+        "/actor".into(),
+        // Posts, timelines, tags and searches.
+        format!("/api/v1/statuses/{post_id}"),
+        format!("/api/v1/accounts/{id}/statuses"),
+        format!("/api/v1/accounts/{id}/followers"),
+        "/api/v1/timelines/public".into(),
+        "/api/v1/timelines/tag/fractions".into(),
+        "/tags/fractions".into(),
+        "/api/v1/accounts/search?q=pseudonymous".into(),
+        "/api/v2/search?q=pseudonymous".into(),
+        "/search?q=pseudonymous".into(),
     ];
     let anonymous = app.api();
     let member_browser = app.browser();
@@ -116,7 +160,7 @@ async fn registry_never_leaks(backend: Backend) {
                 let status = r.status();
                 assert!(!status.is_server_error(), "{path} ({accept}): {status}");
                 let body = r.text().await.unwrap();
-                for secret in SECRETS {
+                for secret in &secrets {
                     assert!(
                         !body.contains(secret),
                         "{path} ({accept}) leaks {secret:?}:\n{body}"
@@ -137,6 +181,44 @@ async fn registry_never_leaks(backend: Backend) {
         .await
         .unwrap();
     assert!(page.contains("Ms Pseudonym") && page.contains("Public bio"));
+    // Registry values are not searchable either: a search for the real name
+    // or the school finds nobody (the query itself is echoed, so it is not
+    // in the walk above).
+    let found: serde_json::Value = anonymous
+        .get(app.url("/api/v2/search"))
+        .query(&[("q", "pseudonymous"), ("type", "accounts")])
+        .bearer_auth(&other_token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(found["accounts"][0]["username"], "pseudonymous", "{found}");
+    for q in ["Registrywoman", "Genevieve", "Ecole Secrete", "registry.example"] {
+        let found: serde_json::Value = anonymous
+            .get(app.url("/api/v2/search"))
+            .query(&[("q", q), ("type", "accounts")])
+            .bearer_auth(&other_token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(found["accounts"], serde_json::json!([]), "{q}: {found}");
+        let found: serde_json::Value = anonymous
+            .get(app.url("/api/v1/accounts/search"))
+            .query(&[("q", q)])
+            .bearer_auth(&other_token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(found, serde_json::json!([]), "{q}");
+    }
     let json: serde_json::Value = anonymous
         .get(app.url(&format!("/api/v1/accounts/{id}")))
         .send()
@@ -176,7 +258,6 @@ async fn registry_never_leaks(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(r.status(), 403);
-    let seeded_token = app.token(&seeded).await;
     let r: serde_json::Value = anonymous
         .get(app.url("/api/v1/staffroom/export"))
         .bearer_auth(&seeded_token)
