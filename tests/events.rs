@@ -191,11 +191,32 @@ async fn events_api(backend: Backend) {
     )
     .await;
     assert_eq!(s, StatusCode::OK);
+    // The answer poll Mastodon users vote on closes when the event starts...
+    let poll_of = async || {
+        let e = staffroom::db::queries::calendar::by_id(&app.state().db, id.parse().unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+        let poll = staffroom::db::queries::polls::by_status(
+            &app.state().db,
+            e.poll_status_id.expect("a public event has a poll"),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+        (e, poll)
+    };
+    let (e, poll) = poll_of().await;
+    assert_eq!(poll.expires_at, Some(e.starts_at));
+    assert!(poll.closed_at.is_none());
     let (s, c) = post(&app, &ot, &format!("{BASE}/{id}/cancel"), json!({})).await;
     assert_eq!(
         (s, c["status"].as_str()),
         (StatusCode::OK, Some("cancelled"))
     );
+    // ... and at once when it is cancelled.
+    let (_, poll) = poll_of().await;
+    assert!(poll.closed_at.is_some(), "{poll:?}");
     let (_, notes) = get(&app, bt, "/api/v1/notifications").await;
     let kinds: Vec<&str> = notes
         .as_array()

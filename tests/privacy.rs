@@ -195,7 +195,12 @@ async fn registry_never_leaks(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(found["accounts"][0]["username"], "pseudonymous", "{found}");
-    for q in ["Registrywoman", "Genevieve", "Ecole Secrete", "registry.example"] {
+    for q in [
+        "Registrywoman",
+        "Genevieve",
+        "Ecole Secrete",
+        "registry.example",
+    ] {
         let found: serde_json::Value = anonymous
             .get(app.url("/api/v2/search"))
             .query(&[("q", q), ("type", "accounts")])

@@ -513,6 +513,28 @@ async fn save(
     let s = queries::statuses::update(&txn, s).await?;
     queries::statuses::set_tags(&txn, s.id, &tags).await?;
     crate::domain::search::index_post(&txn, &s, &organiser, &tags).await?;
+    // The answer poll closes when the event starts (it follows a new
+    // start) and at once when the event is cancelled.
+    let mut poll_changed = None;
+    if let Some(pid) = e.poll_status_id
+        && let Some(poll) = queries::polls::by_status(&txn, pid).await?
+    {
+        let (expires, closed) = if EventStatus::of(&e) == EventStatus::Cancelled {
+            (poll.expires_at, poll.closed_at.or(Some(now)))
+        } else {
+            (
+                Some(e.starts_at.max(now + chrono::Duration::minutes(5))),
+                None,
+            )
+        };
+        if (expires, closed) != (poll.expires_at, poll.closed_at) {
+            let mut a = poll.into_active_model();
+            a.expires_at = Set(expires);
+            a.closed_at = Set(closed);
+            queries::polls::update(&txn, a).await?;
+            poll_changed = Some(pid);
+        }
+    }
     let promoted = super::rsvp::fill_seats(&txn, &e).await?;
     for p in audience_of_changes(&txn, &e).await? {
         notifications::notify_id(&txn, p, kind, who.id, Some(e.id)).await?;
@@ -526,6 +548,7 @@ async fn save(
         .ok_or_else(AppError::not_found)?;
     txn.commit().await?;
     let mut events = vec![Event::PostUpdated(e.id)];
+    events.extend(poll_changed.map(Event::PollUpdated));
     events.extend(super::rsvp::answers_for(&promoted, true));
     Ok((e, events))
 }
