@@ -267,6 +267,43 @@ async fn resources_reach_libraries_and_mastodon() {
     )
     .await;
 
+    // Withdrawn on A (members only now): gone from B; public again: back.
+    multipart(
+        &a,
+        &alice,
+        reqwest::Method::PATCH,
+        &format!("{BASE}/{id_a}"),
+        Form::new().text("visibility", "instance"),
+    )
+    .await;
+    wait_for("B no longer lists the withdrawn resource", async || {
+        let r = bob_b.try_get(&format!("{BASE}/{id_b}")).await;
+        if r.status == StatusCode::NOT_FOUND {
+            Ok(())
+        } else {
+            Err(r.status.to_string())
+        }
+    })
+    .await;
+    multipart(
+        &a,
+        &alice,
+        reqwest::Method::PATCH,
+        &format!("{BASE}/{id_a}"),
+        Form::new().text("visibility", "public"),
+    )
+    .await;
+    wait_for("B has the republished resource again", async || {
+        let r = bob_b.try_get(&format!("{BASE}/{id_b}")).await;
+        if r.status == StatusCode::OK && r.body["title"] == new_title.as_str() {
+            Ok(())
+        } else {
+            Err(format!("{} {}", r.status, r.text))
+        }
+    })
+    .await;
+    assert_eq!(library(&bob_b, &[("q", &new_title)]).await.len(), 1);
+
     // Deleted on A: gone from B.
     let r = reqwest::Client::new()
         .delete(a.url(&format!("{BASE}/{id_a}")))

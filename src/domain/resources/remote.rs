@@ -114,17 +114,23 @@ pub async fn upsert(state: &AppState, r: RemoteResource) -> AppResult<resources:
             if e.owner_id != r.owner.id || e.local {
                 return Err(AppError::forbidden());
             }
-            if e.deleted_at.is_some() {
-                return Ok(e);
-            }
+            // A resource its owner withdrew (made non-public) and now
+            // publishes again comes back: the same id, from its owner.
+            let revived = e.deleted_at.is_some();
             let current = read::load(&txn, e.id)
                 .await?
                 .ok_or_else(AppError::not_found)?;
-            if !changed(&current, &r) {
+            if !revived && !changed(&current, &r) {
                 return Ok(e);
             }
             let revision = e.revision + 1;
             let mut a = e.clone().into_active_model();
+            if revived {
+                a.deleted_at = Set(None);
+                if let Some(src) = e.derived_from_id {
+                    queries::resources::bump(&txn, src, resources::Column::RemixCount, 1).await?;
+                }
+            }
             a.title = Set(r.title.clone());
             a.description_html = Set(r.description_html.clone());
             a.licence = Set(r.licence.clone());
