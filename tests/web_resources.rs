@@ -245,9 +245,22 @@ async fn library_in_the_browser(backend: Backend) {
     b.get("/groups/biology/resources")
         .await
         .assert_contains("Cell diagram");
+    // The library filters by the member's groups.
+    let library = b.get("/resources").await;
+    library.assert_contains(&format!(r#"<option value="{group_id}">"#));
+    assert!(library.body.contains("Photosynthesis lab"));
+    let filtered = b.get(&format!("/resources?group_id={group_id}")).await;
+    assert_eq!(filtered.status, StatusCode::OK);
+    filtered.assert_contains("Cell diagram");
+    filtered.assert_contains(&format!(r#"<option value="{group_id}" selected>"#));
+    assert!(
+        !filtered.body.contains("Photosynthesis lab"),
+        "only the group's resources"
+    );
     let anon = app.browser();
     let page = anon.get("/resources").await;
     assert!(!page.body.contains("Cell diagram"));
+    assert!(!page.body.contains(r#"name="group_id""#));
     app.stop().await;
 }
 db_test!(library_in_the_browser);

@@ -141,6 +141,15 @@ async fn library(
         query.owner_id = Some(v.id);
     }
     let list = resources::library(&state, viewer.as_ref(), &query).await?;
+    // The groups one may filter by: the viewer's own.
+    let groups: Vec<Value> = match &viewer {
+        Some(v) => crate::domain::groups::memberships(&state, v)
+            .await?
+            .iter()
+            .map(|g| context! { id => g.id().to_string(), label => views::display_name(&g.actor) })
+            .collect(),
+        None => Vec::new(),
+    };
     let items: Vec<Value> = list
         .iter()
         .map(|r| resource_value(&state, &ctx, r))
@@ -159,6 +168,7 @@ async fn library(
             subjects => options(&ctx, "subject", &state.config.resources.subjects),
             levels => options(&ctx, "level", &state.config.resources.levels),
             licences => resources::LICENCES.iter().map(|l| context! { id => l.id, name => l.name }).collect::<Vec<_>>(),
+            groups => groups,
             sort => query.sort.as_str(),
             feed => feed,
             searched => !raw.as_object().is_none_or(|o| o.values().all(|v| v.is_null() || v == "")),
@@ -176,6 +186,7 @@ struct LibraryEcho {
     language: String,
     instance: String,
     mine: String,
+    group_id: String,
 }
 
 impl LibraryEcho {
@@ -190,6 +201,7 @@ impl LibraryEcho {
             language: s(language),
             instance: s(instance),
             mine: s(mine),
+            group_id: q.group_echo(),
         }
     }
 }
