@@ -505,3 +505,86 @@ async fn who_may_create_groups(backend: Backend) {
     app.stop().await;
 }
 db_test!(who_may_create_groups);
+
+/// A group's avatar and banner through the API (multipart, as Mastodon's
+/// update_credentials): its moderators only, images only.
+async fn group_images(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let olga = app.member("olga", Role::Member).await;
+    let bea = app.member("bea", Role::Member).await;
+    let olga = Caller {
+        app: &app,
+        token: Some(app.token(&olga).await),
+    };
+    let bea_token = app.token(&bea).await;
+    let g = olga
+        .ok(
+            Method::POST,
+            GROUPS,
+            Some(json!({ "username": "art", "display_name": "Art teachers" })),
+        )
+        .await;
+    let id = g["id"].as_str().unwrap().to_string();
+    let png: &[u8] = include_bytes!("../src/http/web/static/avatar.png");
+    let send = async |token: &str, form: reqwest::multipart::Form| {
+        let r = app
+            .api()
+            .patch(app.url(&format!("{GROUPS}/{id}/images")))
+            .bearer_auth(token)
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status();
+        (status, r.json::<Value>().await.unwrap_or(Value::Null))
+    };
+    let image = |name: &'static str| {
+        reqwest::multipart::Form::new().part(
+            name,
+            reqwest::multipart::Part::bytes(png.to_vec())
+                .file_name("image.png")
+                .mime_str("image/png")
+                .unwrap(),
+        )
+    };
+    let olga_token = olga.token.clone().unwrap();
+    let (status, v) = send(&olga_token, image("avatar")).await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    assert_ne!(v["avatar"], g["avatar"], "{v}");
+    assert_eq!(v["header"], g["header"], "only the avatar changed: {v}");
+    assert_eq!(v["display_name"], "Art teachers", "nothing else changed");
+    let (status, h) = send(&olga_token, image("header")).await;
+    assert_eq!(status, StatusCode::OK, "{h}");
+    assert_ne!(h["header"], g["header"]);
+    assert_eq!(h["avatar"], v["avatar"]);
+    // The avatar is served.
+    let r = app
+        .api()
+        .get(h["avatar"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    // Not a moderator: refused; not an image, or nothing: a clear 422.
+    let (status, _) = send(&bea_token, image("avatar")).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, e) = send(
+        &olga_token,
+        reqwest::multipart::Form::new().part(
+            "avatar",
+            reqwest::multipart::Part::bytes(b"not an image".to_vec()).file_name("a.png"),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    assert!(!error_of(&e).is_empty());
+    let (status, e) = send(
+        &olga_token,
+        reqwest::multipart::Form::new().text("banner", "x"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    assert!(error_of(&e).contains("banner"), "{e}");
+    app.stop().await;
+}
+db_test!(group_images);

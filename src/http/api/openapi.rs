@@ -18,7 +18,7 @@ use utoipa::{
         staffroom::get_settings, staffroom::put_settings, staffroom::export,
         admin::list, admin::show, admin::approve, admin::reject, admin::unsuspend, admin::action, admin::role,
         reports::admin_list, reports::admin_show, reports::resolve, reports::reopen, reports::forward,
-        groups::list, groups::create, groups::show, groups::update, groups::subgroups,
+        groups::list, groups::create, groups::show, groups::update, groups::images, groups::subgroups,
         groups::join, groups::leave, groups::members, groups::requests, groups::authorize, groups::reject,
         groups::invite, groups::invitations, groups::decline, groups::set_role, groups::remove_member,
         groups::statuses, groups::pinned, groups::moderate, groups::bans, groups::ban, groups::unban, groups::log,

@@ -72,6 +72,10 @@ pub fn routes() -> Router<AppState> {
         .route(&format!("{BASE}/{{id}}/bans"), get(bans).post(ban))
         .route(&format!("{BASE}/{{id}}/bans/{{account_id}}"), delete(unban))
         .route(&format!("{BASE}/{{id}}/log"), get(log))
+        .route(
+            &format!("{BASE}/{{id}}/images"),
+            axum::routing::patch(images),
+        )
 }
 
 /// A group as the API shows it.

@@ -355,3 +355,63 @@ pub async fn subgroups(
         group_entities(&state, me.as_ref(), &list).await?,
     ))
 }
+
+/// A group's avatar and banner (multipart, as Mastodon's
+/// `update_credentials` takes an account's).
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+pub struct GroupImages {
+    /// PNG, JPEG, GIF or WebP.
+    #[schema(value_type = Option<String>, format = Binary)]
+    avatar: Option<Vec<u8>>,
+    /// The banner: PNG, JPEG, GIF or WebP.
+    #[schema(value_type = Option<String>, format = Binary)]
+    header: Option<Vec<u8>>,
+}
+
+/// Replace a group's avatar and/or banner (its moderators).
+#[utoipa::path(patch, path = "/api/v1/staffroom/groups/{id}/images", tag = "groups",
+    request_body(content = GroupImages, content_type = "multipart/form-data"),
+    params(("id" = String, Path, description = "The group's account id")),
+    responses((status = 200, body = GroupEntity), (status = 400), (status = 401), (status = 403), (status = 404), (status = 413), (status = 422)),
+    security(("bearer" = ["write:groups"])))]
+pub async fn images(
+    State(state): State<AppState>,
+    me: ApiMember,
+    Path(id): Path<String>,
+    mut form: axum::extract::Multipart,
+) -> AppResult<axum::Json<GroupEntity>> {
+    write(&me)?;
+    let g = local_group(&state, &id).await?;
+    let bad = |e: axum::extract::multipart::MultipartError| {
+        AppError::BadRequest(crate::msg!("error-invalid-body", detail = e.body_text()))
+    };
+    let mut input = GroupInput::default();
+    while let Some(field) = form.next_field().await.map_err(bad)? {
+        let name = field.name().unwrap_or_default().to_string();
+        let bytes = field.bytes().await.map_err(bad)?;
+        match name.as_str() {
+            "avatar" if !bytes.is_empty() => input.avatar = Some(bytes),
+            "header" if !bytes.is_empty() => input.header = Some(bytes),
+            "avatar" | "header" => {}
+            other => {
+                return Err(AppError::Unprocessable(crate::msg!(
+                    "error-invalid-body",
+                    detail = format!("unknown field `{other}` (avatar, header)")
+                )));
+            }
+        }
+    }
+    if input.avatar.is_none() && input.header.is_none() {
+        return Err(AppError::Unprocessable(crate::msg!(
+            "error-field-required",
+            field = "avatar"
+        )));
+    }
+    let (g, events) = groups::update(&state, &me.member, &g, input).await?;
+    publish::publish(&state, events).await;
+    Ok(axum::Json(
+        group_entity(&state, Some(&me.member), &g).await?,
+    ))
+}
