@@ -243,13 +243,13 @@ pub struct LibraryQuery {
 }
 
 impl LibraryQuery {
-    /// The text filters as typed (for forms shown again).
-    #[allow(clippy::type_complexity)]
     /// The group filter as typed.
     pub fn group_echo(&self) -> String {
         self.group_id.clone().unwrap_or_default()
     }
 
+    /// The text filters as typed (for forms shown again).
+    #[allow(clippy::type_complexity)]
     pub fn echo(
         &self,
     ) -> (
