@@ -85,6 +85,10 @@ pub async fn event_fields(
     {
         m.insert("staffroom:rsvpPoll".into(), json!(p.ap_id));
     }
+    // Times alone cannot tell an all-day event from one at midnight.
+    if e.all_day {
+        m.insert("staffroom:allDay".into(), json!(true));
+    }
     if let Some(u) = e
         .online_url
         .as_ref()
@@ -183,15 +187,36 @@ pub fn parse(note: &Note) -> RemoteEvent {
         .filter(|n| !n.is_empty() && n.chars().all(|c| c.is_alphanumeric() || c == '_'))
         .collect();
     let start_raw = x.get("startTime").and_then(Value::as_str).unwrap_or("");
+    let timezone = x
+        .get("timezone")
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    let tz = calendar::time::zone_or_utc(timezone.as_deref().unwrap_or("UTC"));
+    // A date alone (some servers send one for all-day events) is that day
+    // in the event's zone; an end date names the last day.
+    let date_only = |raw: &str| raw.len() == 10;
+    let day = |raw: &str| calendar::time::parse_local("start", raw, tz).ok();
+    let starts_at = time_of(x.get("startTime")).or_else(|| day(start_raw));
+    // With a start date alone, an end at 00:00 UTC is a date alone too.
+    let ends_at = match note.end_time {
+        Some(t) if date_only(start_raw) && t.time() == chrono::NaiveTime::MIN => {
+            calendar::time::parse_local("end", &t.format("%Y-%m-%d").to_string(), tz)
+                .ok()
+                .and_then(|d| calendar::time::end_of_day(d, tz).ok())
+        }
+        other => other,
+    };
+    let all_day =
+        date_only(start_raw) || x.get("staffroom:allDay").and_then(Value::as_bool) == Some(true);
+    let ends_at = match (all_day, starts_at, ends_at) {
+        (true, Some(s), None) => calendar::time::end_of_day(s, tz).ok(),
+        (_, _, e) => e,
+    };
     RemoteEvent {
-        starts_at: time_of(x.get("startTime")),
-        ends_at: note.end_time,
-        timezone: x
-            .get("timezone")
-            .and_then(Value::as_str)
-            .map(str::to_string),
-        // A date alone (some servers send one for all-day events).
-        all_day: start_raw.len() == 10,
+        starts_at,
+        ends_at,
+        timezone,
+        all_day,
         location_name,
         location_address,
         latitude,
@@ -464,4 +489,63 @@ pub async fn receive(
         Err(other) => return Err(other.into()),
     }
     Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn event(fields: Value) -> Note {
+        let mut doc = json!({
+            "id": "https://events.example/events/1",
+            "type": "Event",
+            "attributedTo": "https://events.example/users/org",
+            "name": "Open day",
+            "to": ["https://www.w3.org/ns/activitystreams#Public"],
+        });
+        if let (Some(d), Value::Object(f)) = (doc.as_object_mut(), fields) {
+            d.extend(f);
+        }
+        serde_json::from_value(doc).unwrap()
+    }
+
+    fn utc(s: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+        Some(s.parse().unwrap())
+    }
+
+    #[test]
+    fn dates_alone_make_an_all_day_event_in_its_zone() {
+        let e = parse(&event(json!({
+            "startTime": "2027-03-12",
+            "endTime": "2027-03-13",
+            "timezone": "Europe/Paris",
+        })));
+        assert!(e.all_day);
+        assert_eq!(e.starts_at, utc("2027-03-11T23:00:00Z"));
+        // The end date is the last day: the event ends at the midnight after it.
+        assert_eq!(e.ends_at, utc("2027-03-13T23:00:00Z"));
+        let one_day = parse(&event(json!({ "startTime": "2027-07-01" })));
+        assert!(one_day.all_day);
+        assert_eq!(one_day.starts_at, utc("2027-07-01T00:00:00Z"));
+        assert_eq!(one_day.ends_at, utc("2027-07-02T00:00:00Z"));
+    }
+
+    #[test]
+    fn a_staffroom_all_day_event_stays_one() {
+        let e = parse(&event(json!({
+            "startTime": "2027-03-12T00:00:00+01:00",
+            "endTime": "2027-03-12T23:00:00Z",
+            "timezone": "Europe/Paris",
+            "staffroom:allDay": true,
+        })));
+        assert!(e.all_day);
+        assert_eq!(e.starts_at, utc("2027-03-11T23:00:00Z"));
+        assert_eq!(e.ends_at, utc("2027-03-12T23:00:00Z"));
+        let timed = parse(&event(json!({
+            "startTime": "2027-03-12T00:00:00+01:00",
+            "endTime": "2027-03-12T01:00:00+01:00",
+        })));
+        assert!(!timed.all_day);
+    }
 }

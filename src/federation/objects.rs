@@ -159,7 +159,7 @@ pub struct Note {
     pub any_of: Vec<Value>,
     #[serde(
         default,
-        deserialize_with = "lenient",
+        deserialize_with = "crate::federation::protocol::lenient_time",
         skip_serializing_if = "Option::is_none"
     )]
     pub end_time: Option<DateTime<Utc>>,

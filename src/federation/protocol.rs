@@ -199,6 +199,25 @@ where
     Ok(v.and_then(|v| serde_json::from_value(v).ok()))
 }
 
+/// serde helper: an optional instant, leniently; a date alone (how some
+/// servers end an all-day event) is that date at 00:00 UTC, which the
+/// event reader turns into the day in the event's own zone.
+pub fn lenient_time<'de, D>(d: D) -> Result<Option<chrono::DateTime<chrono::Utc>>, D::Error>
+where
+    D: Deserializer<'de>,
+{
+    let v = Option::<Value>::deserialize(d)?;
+    let Some(s) = v.as_ref().and_then(Value::as_str) else {
+        return Ok(None);
+    };
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
+        return Ok(Some(t.with_timezone(&chrono::Utc)));
+    }
+    Ok(chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .ok()
+        .map(|d| d.and_time(chrono::NaiveTime::MIN).and_utc()))
+}
+
 /// host[:port] of a URL: the unit of origin checks. (Comparing `domain()`
 /// alone would let `localhost:1` speak for `localhost:2`.)
 pub fn authority(url: &Url) -> String {
