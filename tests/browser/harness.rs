@@ -149,14 +149,17 @@ impl Checks {
     pub async fn page(&mut self, c: &Client, what: &str) {
         self.pages += 1;
         // No console errors (JavaScript errors, failed resources, CSP violations).
+        // A log that cannot be read fails the check: silence is no proof.
         let logs = c
             .issue_cmd(BrowserLog)
             .await
-            .unwrap_or(Value::Array(vec![]));
+            .unwrap_or_else(|e| panic!("{what}: the browser log cannot be read: {e}"));
         let errors: Vec<&Value> = logs
             .as_array()
-            .map(|a| a.iter().filter(|e| e["level"] == "SEVERE").collect())
-            .unwrap_or_default();
+            .unwrap_or_else(|| panic!("{what}: the browser log is not a list: {logs}"))
+            .iter()
+            .filter(|e| e["level"] == "SEVERE")
+            .collect();
         assert!(errors.is_empty(), "{what}: console errors: {errors:?}");
         // Keyboard: the first Tab lands on the skip link.
         c.execute(
@@ -233,15 +236,20 @@ pub async fn fill(c: &Client, name: &str, value: &str) {
 /// Click something that loads a new page, and wait until that page is there
 /// (a marker set on the old document disappears and the new one is loaded).
 pub async fn click(c: &Client, css: &str) {
+    let e = c
+        .find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|_| panic!("element {css}"));
+    click_element(c, e, css).await;
+}
+
+/// The same for an element already found (`what` names it in failures).
+pub async fn click_element(c: &Client, e: fantoccini::elements::Element, what: &str) {
+    let css = what;
     c.execute("window.__old_page = true;", vec![])
         .await
         .unwrap();
-    c.find(Locator::Css(css))
-        .await
-        .unwrap_or_else(|_| panic!("element {css}"))
-        .click()
-        .await
-        .unwrap();
+    e.click().await.unwrap();
     let start = Instant::now();
     loop {
         let ready = c

@@ -183,7 +183,7 @@ async fn national_feed_search_and_directory() {
         ))
         .await
         .unwrap();
-    spam.click().await.unwrap();
+    click_element(&c, spam, "the hide button of the spam").await;
     let t = text(&c).await;
     assert!(t.contains("The change was saved."), "{t}");
     assert!(!t.contains("Spam that"), "{t}");
