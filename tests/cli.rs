@@ -232,12 +232,45 @@ fn accounts_tokens_serve_and_shutdown() {
     );
     assert!(metrics.contains("staffroom_http_request_duration_seconds_bucket"));
 
-    // SIGTERM: the server finishes and exits cleanly.
+    // SIGTERM: a request in flight when the signal arrives still gets its
+    // answer, then the server exits cleanly. The request's body is held back
+    // until after the signal, so the handler is certainly running.
+    use std::io::{Read, Write};
+    let body = br#"{"client_name":"Late app","redirect_uris":"urn:ietf:wg:oauth:2.0:oob"}"#;
+    let mut in_flight = std::net::TcpStream::connect(&bind).unwrap();
+    in_flight
+        .set_read_timeout(Some(Duration::from_secs(15)))
+        .unwrap();
+    write!(
+        in_flight,
+        "POST /api/v1/apps HTTP/1.1\r\nHost: {domain}\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    )
+    .unwrap();
+    in_flight.write_all(&body[..10]).unwrap();
+    in_flight.flush().unwrap();
+    std::thread::sleep(Duration::from_millis(300));
     let status = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
         .unwrap();
     assert!(status.success());
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "the server quit with a request in flight"
+    );
+    in_flight.write_all(&body[10..]).unwrap();
+    let mut answer = String::new();
+    in_flight.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(answer.contains("client_id"), "{answer}");
+    // A new connection is no longer served.
+    assert!(
+        client.get(format!("{base}/healthz")).send().is_err(),
+        "new requests are refused during shutdown"
+    );
     let start = Instant::now();
     let exit = loop {
         if let Some(s) = child.try_wait().unwrap() {

@@ -71,7 +71,9 @@ pub async fn errors(State(state): State<AppState>, req: Request, next: Next) -> 
     let locale = locale_from_headers(&state, req.headers());
     let response = next.run(req).await;
     let status = response.status();
-    if !(status.is_client_error() || status.is_server_error()) {
+    // Probes and scrapers read the operations endpoints' own plain text.
+    let ops = matches!(path.as_str(), "/healthz" | "/readyz" | "/metrics");
+    if ops || !(status.is_client_error() || status.is_server_error()) {
         return response;
     }
     let is_html = response

@@ -165,6 +165,10 @@ impl TestApp {
         &self.running.state
     }
 
+    pub fn base_url(&self) -> &str {
+        &self.base
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
