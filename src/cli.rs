@@ -96,8 +96,15 @@ enum PortalCommand {
         #[arg(long)]
         domain: String,
     },
-    /// On the portal: suspend a member instance (or refuse an application).
+    /// On the portal: suspend a member instance (or refuse an application);
+    /// its new applications are refused until the suspension is lifted.
     Suspend {
+        /// The instance's host name (with its port, if any).
+        #[arg(long)]
+        domain: String,
+    },
+    /// On the portal: lift a suspension, so the instance may apply again.
+    LiftSuspension {
         /// The instance's host name (with its port, if any).
         #[arg(long)]
         domain: String,
@@ -215,7 +222,7 @@ async fn portal(state: &AppState, command: PortalCommand) -> anyhow::Result<()> 
             let me = federation::actors::ensure_instance_actor(state)
                 .await
                 .map_err(|e| anyhow::anyhow!("instance actor: {e}"))?;
-            let events = crate::domain::follows::unfollow(state, &me, &portal_actor)
+            let events = membership::leave(state, &me, &portal_actor)
                 .await
                 .map_err(message)?;
             if events.is_empty() {
@@ -236,6 +243,18 @@ async fn portal(state: &AppState, command: PortalCommand) -> anyhow::Result<()> 
                 .map_err(message)?
                 .ok_or_else(|| no_such_instance(state, &domain, "is a member or applied"))?;
             (events, format!("{domain} is suspended"))
+        }
+        PortalCommand::LiftSuspension { domain } => {
+            if !membership::lift_suspension(state, &domain)
+                .await
+                .map_err(message)?
+            {
+                return Err(no_such_instance(state, &domain, "is suspended"));
+            }
+            (
+                Vec::new(),
+                format!("{domain} is no longer suspended; it may apply again"),
+            )
         }
     };
     federation::publish::publish(state, events).await;

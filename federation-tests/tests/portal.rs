@@ -344,28 +344,68 @@ async fn instances_join_and_leave_a_staffroom_portal() {
     let bob2 = b.create_user("bob2").await;
     assert!(follow_accepted(&b, &bob2, &alice).await);
 
-    // B leaves (Undo{Follow}) and comes back.
-    let left = b
-        .admin(&[
-            "portal",
-            "leave",
-            "--portal",
-            &format!("@portal@{}", p.domain()),
-        ])
-        .await;
-    assert!(left.contains("left"), "{left}");
+    // B's admin leaves from the web admin page (Undo{Follow}) and comes back
+    // the same way.
+    let b_admin = b.create_user_with_role("bea", "admin").await;
+    let web = b.web_login(&b_admin).await;
+    let admin_page = async |web: &reqwest::Client| {
+        web.get(b.url("/admin/portal"))
+            .header("accept", "text/html")
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    };
+    let page = admin_page(&web).await;
+    assert!(
+        page.contains(&format!("@portal@{}", p.domain())) && page.contains("Member"),
+        "{page}"
+    );
+    let about = reqwest::get(b.url("/about"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        about.contains(&format!("@portal@{}", p.domain())),
+        "{about}"
+    );
+    let web_post = async |web: &reqwest::Client, action: &str, fields: &[(&str, &str)]| {
+        let token = b.web_csrf(web, "/admin/portal").await;
+        let mut form = vec![("csrf_token", token.as_str())];
+        form.extend_from_slice(fields);
+        web.post(b.url(action))
+            .header("accept", "text/html")
+            .form(&form)
+            .send()
+            .await
+            .unwrap()
+    };
+    let portal_actor_id = p.url("/portal");
+    let r = web_post(&web, "/admin/portal/leave", &[("portal", &portal_actor_id)]).await;
+    assert_eq!(r.status(), reqwest::StatusCode::SEE_OTHER);
     wait_until(Duration::from_secs(30), "the portal drops B", async || {
         portal_members(&p).await.is_empty()
     })
     .await;
     assert_eq!(nodeinfo_staffroom(&b).await["portals"], json!([]));
-    b.admin(&[
-        "portal",
-        "join",
-        "--portal",
-        &format!("@portal@{}", p.domain()),
-    ])
-    .await;
+    assert!(admin_page(&web).await.contains("has not joined"));
+    // A handle that is not a portal is refused with a message.
+    let r = web_post(&web, "/admin/portal/join", &[("portal", "not a handle")]).await;
+    assert_eq!(r.status(), reqwest::StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("like @portal@portal.example")
+    );
+    let handle = format!("@portal@{}", p.domain());
+    let r = web_post(&web, "/admin/portal/join", &[("portal", &handle)]).await;
+    assert_eq!(r.status(), reqwest::StatusCode::SEE_OTHER);
+    assert!(admin_page(&web).await.contains("Waiting for the portal"));
     wait_until(
         Duration::from_secs(30),
         "B's new application arrives",
@@ -396,4 +436,44 @@ async fn instances_join_and_leave_a_staffroom_portal() {
     let bob3 = b.create_user("bob3").await;
     assert!(!follow_accepted(&b, &bob3, &alice).await);
     assert!(refusals_from(&a, &b.domain()) > before);
+
+    // The suspension holds: B's new application is refused at once (B sees
+    // it is not a member and has no open application)...
+    assert!(admin_page(&web).await.contains("has not joined"));
+    let r = web_post(&web, "/admin/portal/join", &[("portal", &handle)]).await;
+    assert_eq!(r.status(), reqwest::StatusCode::SEE_OTHER);
+    wait_until(
+        Duration::from_secs(30),
+        "the portal refuses B's application",
+        async || admin_page(&web).await.contains("has not joined"),
+    )
+    .await;
+    assert!(
+        p.try_admin(&["portal", "approve", "--domain", &b.domain()])
+            .await
+            .is_err()
+    );
+    // ...until an admin lifts it: then B applies and is admitted again.
+    let lifted = p
+        .admin(&["portal", "lift-suspension", "--domain", &b.domain()])
+        .await;
+    assert!(lifted.contains("no longer suspended"), "{lifted}");
+    let r = web_post(&web, "/admin/portal/join", &[("portal", &handle)]).await;
+    assert_eq!(r.status(), reqwest::StatusCode::SEE_OTHER);
+    wait_until(
+        Duration::from_secs(30),
+        "B's application after the suspension",
+        async || {
+            p.try_admin(&["portal", "approve", "--domain", &b.domain()])
+                .await
+                .is_ok()
+        },
+    )
+    .await;
+    wait_until(
+        Duration::from_secs(30),
+        "B is a member once more",
+        async || nodeinfo_staffroom(&b).await["portals"] == json!([p.url("/portal")]),
+    )
+    .await;
 }

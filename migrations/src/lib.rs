@@ -16,6 +16,7 @@ mod m20261125_000006_events;
 mod m20261125_000007_resources;
 mod m20261126_000008_portal;
 mod m20261127_000009_reports;
+mod m20261206_000010_portal_suspension;
 
 pub struct Migrator;
 
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000007_resources::Migration),
             Box::new(m20261126_000008_portal::Migration),
             Box::new(m20261127_000009_reports::Migration),
+            Box::new(m20261206_000010_portal_suspension::Migration),
         ]
     }
 }

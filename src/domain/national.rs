@@ -73,11 +73,18 @@ pub async fn resources(state: &AppState, text: &str, limit: u64) -> AppResult<Ve
     Ok(list)
 }
 
-/// Upcoming public events (from a month ago), without hidden ones.
-pub async fn events(state: &AppState, limit: u64) -> AppResult<Vec<calendar_events::Model>> {
+/// Public events of member instances from `from` on, soonest first, with
+/// the subject `tag` if given, without hidden ones.
+pub async fn events(
+    state: &AppState,
+    from: chrono::DateTime<Utc>,
+    tag: Option<String>,
+    limit: u64,
+) -> AppResult<Vec<calendar_events::Model>> {
     check_portal(state)?;
     let filter = calendar::Filter {
-        from: Some(Utc::now() - chrono::Duration::days(31)),
+        from: Some(from),
+        tag,
         limit,
         ..Default::default()
     };
@@ -197,6 +204,16 @@ pub struct Member {
     pub software: String,
     /// The public contact the instance gives in its NodeInfo.
     pub contact: Option<String>,
+}
+
+/// The suspended instances and since when, most recent first.
+pub async fn suspended(state: &AppState) -> AppResult<Vec<(String, DateTime<Utc>)>> {
+    check_portal(state)?;
+    Ok(queries::portal::suspended(&state.db)
+        .await?
+        .into_iter()
+        .filter_map(|i| i.suspended_at.map(|at| (i.domain, at)))
+        .collect())
 }
 
 /// The member instances and open applications, with what their NodeInfo said.

@@ -3,8 +3,10 @@
 //! An association instance joins by having its instance actor follow the
 //! portal actor (`join`); the portal's admins admit an applicant instance
 //! (`approve`) or suspend a member (`suspend`, a `Reject` of its follow, which
-//! also refuses a pending application). Everything travels as ordinary
-//! follows, so leaving is an `Undo{Follow}` and needs nothing of its own.
+//! also refuses a pending application). A suspension is remembered: the
+//! instance's new applications are refused until an admin lifts it
+//! (`lift_suspension`). Everything travels as ordinary follows, so leaving
+//! is an `Undo{Follow}` and needs nothing of its own.
 //!
 //! Everyone else following the portal actor (people, relay subscribers
 //! following the Public collection) is accepted at once: they only read
@@ -28,6 +30,12 @@ pub async fn admission(
     follower: &actors::Model,
 ) -> AppResult<crate::domain::groups::Admission> {
     use crate::domain::groups::Admission;
+    if crate::db::queries::portal::instance(&state.db, &follower.domain)
+        .await?
+        .is_some_and(|i| i.suspended_at.is_some())
+    {
+        return Ok(Admission::Refuse(crate::msg!("error-portal-suspended")));
+    }
     if follower.kind == "Application"
         && !crate::db::queries::portal::is_relay(&state.db, follower.id).await?
     {
@@ -109,33 +117,78 @@ pub async fn suspend(state: &AppState, domain: &str) -> AppResult<Option<Vec<Eve
     };
     for follow_state in [follows::ACCEPTED, follows::PENDING] {
         if let Some(instance) = instance_of(state, &p, follow_state, domain).await? {
+            crate::db::queries::portal::set_suspended(
+                &state.db,
+                &instance.domain,
+                Some(chrono::Utc::now()),
+            )
+            .await?;
             return Ok(Some(follows::reject(state, &p, instance.id).await?));
         }
     }
     Ok(None)
 }
 
-/// The portals this instance is a member of (their actor ids): the
-/// `Application` actors its instance actor follows with an accepted follow.
-pub async fn memberships(state: &AppState) -> AppResult<Vec<String>> {
+/// Lift the suspension of `domain`: it may apply again (and is admitted
+/// only when an admin approves it). False when it was not suspended.
+pub async fn lift_suspension(state: &AppState, domain: &str) -> AppResult<bool> {
+    crate::domain::national::check_portal(state)?;
+    let domain = domain.trim().to_ascii_lowercase();
+    let suspended = crate::db::queries::portal::instance(&state.db, &domain)
+        .await?
+        .is_some_and(|i| i.suspended_at.is_some());
+    if suspended {
+        crate::db::queries::portal::set_suspended(&state.db, &domain, None).await?;
+    }
+    Ok(suspended)
+}
+
+/// The portals this instance belongs to or applied to: the remote
+/// `Application` actors its instance actor follows, with how it stands.
+pub async fn standings(state: &AppState) -> AppResult<Vec<(actors::Model, Standing)>> {
     let me = state.urls.instance_actor();
     let Some(me) = crate::db::queries::actors::by_ap_id(&state.db, &me).await? else {
         return Ok(Vec::new());
     };
-    let page = crate::db::queries::Page {
-        limit: 100,
-        ..Default::default()
-    };
-    let rows = crate::db::queries::follows::following(&state.db, me.id, page).await?;
+    let rows = crate::db::queries::follows::outgoing(&state.db, me.id, 100).await?;
     let ids: Vec<i64> = rows.iter().map(|r| r.followee_id).collect();
-    let mut portals: Vec<String> = crate::db::queries::actors::by_ids(&state.db, &ids)
+    let mut out: Vec<(actors::Model, Standing)> =
+        crate::db::queries::actors::by_ids(&state.db, &ids)
+            .await?
+            .into_iter()
+            .filter(|a| a.kind == "Application" && !a.local)
+            .filter_map(|a| {
+                let row = rows.iter().find(|r| r.followee_id == a.id)?;
+                let standing = if row.state == follows::ACCEPTED {
+                    Standing::Member
+                } else {
+                    Standing::Applied
+                };
+                Some((a, standing))
+            })
+            .collect();
+    out.sort_by(|a, b| a.0.ap_id.cmp(&b.0.ap_id));
+    Ok(out)
+}
+
+/// The portals this instance is a member of (their actor ids).
+pub async fn memberships(state: &AppState) -> AppResult<Vec<String>> {
+    Ok(standings(state)
         .await?
         .into_iter()
-        .filter(|a| a.kind == "Application" && !a.local)
-        .map(|a| a.ap_id)
-        .collect();
-    portals.sort();
-    Ok(portals)
+        .filter(|(_, s)| *s == Standing::Member)
+        .map(|(a, _)| a.ap_id)
+        .collect())
+}
+
+/// Leave the portal `portal_actor` (or withdraw the application). Empty when
+/// this instance neither belongs to it nor applied.
+pub async fn leave(
+    state: &AppState,
+    instance_actor: &actors::Model,
+    portal_actor: &actors::Model,
+) -> AppResult<Vec<Event>> {
+    follows::unfollow(state, instance_actor, portal_actor).await
 }
 
 /// How many member instances this portal has (0 on an association).

@@ -65,17 +65,21 @@ async fn organiser_runs_an_event() {
     assert!(text(&c).await.contains("14:00 Science fair"));
     checks.page(&c, "month calendar").await;
 
-    // A colleague asks to join; the organiser approves on the participant page.
-    let (p, _) = staffroom::domain::calendar::answer(
-        app.state(),
-        &colleague.actor,
-        id,
-        staffroom::domain::calendar::Rsvp::Going,
-        Some("I bring the volcano"),
-    )
-    .await
-    .unwrap();
-    assert_eq!(p.status, "pending");
+    // A colleague asks to join from the event page, with a message; the
+    // organiser approves on the participant page.
+    log_out(&c).await;
+    log_in(&c, &base, "colleague", PASSWORD).await;
+    c.goto(&format!("{base}{event_path}")).await.unwrap();
+    assert!(text(&c).await.contains("You have not answered."));
+    checks
+        .page(&c, "event page (colleague, before answering)")
+        .await;
+    fill(&c, "note", "I bring the volcano").await;
+    click(&c, "form[action$='/rsvp'] button[value='going']").await;
+    let t = text(&c).await;
+    assert!(t.contains("Waiting for the organisers"), "{t}");
+    log_out(&c).await;
+    log_in(&c, &base, "organiser", PASSWORD).await;
     c.goto(&format!("{base}{event_path}")).await.unwrap();
     click(&c, &format!("a[href='/events/{id}/participants']")).await;
     let t = text(&c).await;
@@ -117,7 +121,7 @@ async fn organiser_runs_an_event() {
     let t = text(&c).await;
     assert!(t.contains("Going") && !t.contains("Can't go"), "{t}");
     checks.page(&c, "event page (participant)").await;
-    assert!(checks.pages >= 8);
+    assert!(checks.pages >= 9);
     c.close().await.unwrap();
     drop(driver);
     app.stop().await;

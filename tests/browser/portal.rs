@@ -128,6 +128,27 @@ async fn national_feed_search_and_directory() {
             .unwrap();
         assert!(r.status().is_success(), "{}", r.status());
     }
+    let soon = |days: i64| (chrono::Utc::now() + chrono::Duration::days(days)).to_rfc3339();
+    for (title, tag, days) in [
+        ("Geometry workshop", "maths", 5),
+        ("Archive visit", "history", 8),
+    ] {
+        let r = app
+            .api()
+            .post(app.url("/api/v1/staffroom/events"))
+            .bearer_auth(&token)
+            .json(&json!({
+                "title": title,
+                "start_time": soon(days),
+                "timezone": "Europe/Paris",
+                "tags": [tag],
+                "visibility": "public",
+            }))
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success(), "{}", r.text().await.unwrap());
+    }
     let base = app.base.clone();
     let mut checks = Checks::new();
 
@@ -156,6 +177,28 @@ async fn national_feed_search_and_directory() {
     assert!(!t.contains("Spam that"), "{t}");
     checks.page(&c, "national search").await;
 
+    // The national calendar, all subjects and one.
+    click(&c, "nav.tabs a[href='/national/calendar']").await;
+    let t = text(&c).await;
+    assert!(
+        t.contains("Geometry workshop") && t.contains("Archive visit"),
+        "{t}"
+    );
+    assert!(
+        t.find("Geometry workshop") < t.find("Archive visit"),
+        "soonest first: {t}"
+    );
+    fill(&c, "tag", "#maths").await;
+    click(
+        &c,
+        "main form[action='/national/calendar'] button[type=submit]",
+    )
+    .await;
+    let t = text(&c).await;
+    assert!(t.contains("Geometry workshop"), "{t}");
+    assert!(!t.contains("Archive visit"), "{t}");
+    checks.page(&c, "national calendar").await;
+
     click(&c, "nav.tabs a[href='/national/directory']").await;
     let t = text(&c).await;
     assert!(t.contains("maths.example"), "{t}");
@@ -175,7 +218,10 @@ async fn national_feed_search_and_directory() {
         .find_all(Locator::Css("form[action='/national/hide'] button"))
         .await
         .unwrap();
-    assert_eq!(hide_buttons.len(), 2);
+    // One per item in the feed (the two posts and the two events).
+    let items = c.find_all(Locator::Css("ol.posts > li")).await.unwrap();
+    assert!(items.len() >= 4, "{}", items.len());
+    assert_eq!(hide_buttons.len(), items.len());
     checks.page(&c, "national feed (moderator)").await;
     let spam = c
         .find(Locator::XPath(
@@ -244,7 +290,68 @@ async fn national_feed_search_and_directory() {
     click(&c, "form[action='/national/members'] button[value=suspend]").await;
     let t = text(&c).await;
     assert!(t.contains("The change was saved."), "{t}");
-    assert!(!t.contains("maths.example"), "suspended: {t}");
+    // Off the member list, onto the admins' list of suspended instances.
+    let members = c
+        .find(Locator::Css("#members-heading"))
+        .await
+        .unwrap()
+        .find(Locator::XPath(".."))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!members.contains("maths.example"), "suspended: {members}");
+    let suspended = c
+        .find(Locator::Css("ul.suspended"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(suspended.contains("maths.example"), "{suspended}");
+    checks
+        .page(&c, "national directory (a suspended instance)")
+        .await;
+    // Its new application is refused while the suspension holds.
+    let state = app.state();
+    let instance = queries::actors::by_ap_id(&state.db, "https://maths.example/actor")
+        .await
+        .unwrap()
+        .unwrap();
+    let portal = staffroom::federation::portal::ensure_actor(state)
+        .await
+        .unwrap()
+        .unwrap();
+    let refused = staffroom::domain::follows::receive_follow(
+        state,
+        &instance,
+        &portal,
+        "https://maths.example/actor#follows/2",
+    )
+    .await
+    .unwrap();
+    assert!(
+        matches!(
+            refused.as_slice(),
+            [staffroom::domain::events::Event::FollowRejected(_)]
+        ),
+        "{refused:?}"
+    );
+    // Nobody else sees who was suspended.
+    log_out(&c).await;
+    c.goto(&format!("{base}/national/directory")).await.unwrap();
+    assert!(!text(&c).await.contains("maths.example"));
+    // The admin lifts the suspension.
+    log_in(&c, &base, "ada", PASSWORD).await;
+    c.goto(&format!("{base}/national/directory")).await.unwrap();
+    click(&c, "ul.suspended button[value=lift]").await;
+    assert!(
+        c.find_all(Locator::Css("ul.suspended"))
+            .await
+            .unwrap()
+            .is_empty()
+    );
     log_out(&c).await;
 
     assert!(checks.pages >= 4);

@@ -1,5 +1,6 @@
 //! What the portal knows of a member instance beyond the follow: its last
-//! NodeInfo document (JSON text) and when it was last heard from.
+//! NodeInfo document (JSON text), when it was last heard from, and whether
+//! the portal's admins suspended it.
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -11,6 +12,8 @@ pub struct Model {
     pub nodeinfo: String,
     pub fetched_at: Option<DateTimeUtc>,
     pub last_seen_at: Option<DateTimeUtc>,
+    /// While set, the instance's applications are refused.
+    pub suspended_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

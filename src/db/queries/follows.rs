@@ -2,7 +2,7 @@ use super::Page;
 use crate::db::entities::follows::{ActiveModel, Column, Entity, Model};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait,
-    QueryFilter, QuerySelect, sea_query::Expr,
+    QueryFilter, QueryOrder, QuerySelect, sea_query::Expr,
 };
 
 pub async fn insert(db: &impl ConnectionTrait, model: ActiveModel) -> Result<Model, DbErr> {
@@ -89,6 +89,20 @@ pub async fn following(
         .filter(Column::FollowerId.eq(actor))
         .filter(Column::State.eq("accepted"));
     page.newest_first(q, Column::Id, 1000).all(db).await
+}
+
+/// Every follow `actor` made, accepted or still pending, newest first.
+pub async fn outgoing(
+    db: &impl ConnectionTrait,
+    actor: i64,
+    limit: u64,
+) -> Result<Vec<Model>, DbErr> {
+    Entity::find()
+        .filter(Column::FollowerId.eq(actor))
+        .order_by_desc(Column::Id)
+        .limit(limit)
+        .all(db)
+        .await
 }
 
 pub async fn count_followers(db: &impl ConnectionTrait, actor: i64) -> Result<u64, DbErr> {

@@ -8,7 +8,7 @@ use crate::db::{
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait,
-    QueryFilter,
+    QueryFilter, QueryOrder,
 };
 
 /// Record `actor` as a relay subscriber; a repeat changes nothing.
@@ -113,6 +113,7 @@ async fn instance_or_new(
             nodeinfo: Set("{}".into()),
             fetched_at: Set(None),
             last_seen_at: Set(None),
+            suspended_at: Set(None),
         }
         .insert(db)
         .await?
@@ -152,4 +153,25 @@ pub async fn set_nodeinfo_attempt(
     a.fetched_at = Set(Some(at));
     a.update(db).await?;
     Ok(())
+}
+
+/// Suspend the instance at `domain` (`Some(when)`) or lift its suspension.
+pub async fn set_suspended(
+    db: &impl ConnectionTrait,
+    domain: &str,
+    at: Option<DateTime<Utc>>,
+) -> Result<(), DbErr> {
+    let mut a = instance_or_new(db, domain).await?;
+    a.suspended_at = Set(at);
+    a.update(db).await?;
+    Ok(())
+}
+
+/// The suspended instances, most recently suspended first.
+pub async fn suspended(db: &impl ConnectionTrait) -> Result<Vec<portal_instances::Model>, DbErr> {
+    portal_instances::Entity::find()
+        .filter(portal_instances::Column::SuspendedAt.is_not_null())
+        .order_by_desc(portal_instances::Column::SuspendedAt)
+        .all(db)
+        .await
 }

@@ -255,6 +255,8 @@ fn online_url_hidden(e: &calendar_events::Model, insider: bool) -> bool {
 #[derive(Debug, Deserialize)]
 struct RsvpForm {
     status: String,
+    /// For the organisers of an event that approves its participants.
+    note: Option<String>,
 }
 
 async fn rsvp(
@@ -267,7 +269,12 @@ async fn rsvp(
         .filter(|c| matches!(c, Rsvp::Going | Rsvp::Maybe | Rsvp::NotGoing))
         .ok_or_else(|| AppError::Unprocessable(crate::msg!("error-event-answer")))?;
     let id = parse_id(&id)?;
-    match calendar::answer(&state, &member.actor, id, choice, None).await {
+    let note = form
+        .note
+        .as_deref()
+        .map(str::trim)
+        .filter(|n| !n.is_empty());
+    match calendar::answer(&state, &member.actor, id, choice, note).await {
         Ok((_, events)) => {
             publish::publish(&state, events).await;
             Ok(ctx.redirect_with(&state, &format!("/events/{id}"), "flash-event-answered"))

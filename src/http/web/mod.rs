@@ -11,6 +11,7 @@ mod events;
 mod groups;
 mod national;
 mod oauth;
+mod portal_membership;
 mod posts;
 mod public;
 mod reports;
@@ -71,6 +72,7 @@ const TEMPLATES: &[(&str, &str)] = templates![
     "admin_accounts.html",
     "admin_account.html",
     "admin_invites.html",
+    "admin_portal.html",
     "admin_reports.html",
     "report.html",
     "admin_settings.html",
@@ -497,6 +499,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .merge(events::routes())
         .merge(resources::routes())
         .merge(national::routes())
+        .merge(portal_membership::routes())
         .route_layer(middleware::from_fn_with_state(state, csrf))
 }
 
@@ -625,4 +628,23 @@ fn origin_matches_host(origin: &str, req: &Request) -> bool {
 
 fn form_urlencoded_pairs(s: &str) -> Vec<(String, String)> {
     serde_html_form::from_str::<Vec<(String, String)>>(s).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    /// A template file left out of `TEMPLATES` would only fail when its page
+    /// is rendered, as a 500.
+    #[test]
+    fn every_template_file_is_compiled_in() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/http/web/templates");
+        let mut missing = Vec::new();
+        for entry in std::fs::read_dir(&dir).expect("templates dir") {
+            let name = entry.expect("entry").file_name();
+            let name = name.to_string_lossy();
+            if name.ends_with(".html") && !super::TEMPLATES.iter().any(|(n, _)| *n == name) {
+                missing.push(name.to_string());
+            }
+        }
+        assert!(missing.is_empty(), "not in TEMPLATES: {missing:?}");
+    }
 }

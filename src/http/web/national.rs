@@ -1,7 +1,7 @@
 //! The national portal's public pages (on instances with
 //! `instance.role = "portal"`, 404 elsewhere): the national feed (web and
 //! Atom), cross-instance search, the directory of member instances and
-//! public groups, and the national calendar (iCalendar). Portal staff hide
+//! public groups, and the national calendar (web and iCalendar). Portal staff hide
 //! items from these and admit or suspend member instances from the
 //! directory.
 
@@ -30,6 +30,7 @@ pub fn routes() -> Router<AppState> {
         .route("/national/feed.atom", get(atom))
         .route("/national/search", get(search))
         .route("/national/directory", get(directory))
+        .route("/national/calendar", get(calendar_page))
         .route("/national/calendar.ics", get(calendar_ics))
         .route("/national/hide", post(hide))
         .route("/national/members", post(member_decision))
@@ -69,7 +70,7 @@ async fn feed(
         .iter()
         .map(|r| resource_value(&state, &ctx, r))
         .collect();
-    let events: Vec<Value> = national::events(&state, 10)
+    let events: Vec<Value> = national::events(&state, chrono::Utc::now(), None, 10)
         .await?
         .iter()
         .map(event_value)
@@ -249,6 +250,18 @@ async fn directory(State(state): State<AppState>, ctx: Ctx) -> AppResult<Respons
         })
         .collect();
     let admin = ctx.active_member().is_some_and(|m| m.is_admin());
+    // Who was suspended is the admins' business, not the public's.
+    let suspended: Vec<Value> = if admin {
+        national::suspended(&state)
+            .await?
+            .into_iter()
+            .map(|(domain, at)| {
+                context! { domain => domain, at => views::when(at), at_iso => views::iso(at) }
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     Ok(ctx.render(
         &state,
         StatusCode::OK,
@@ -258,12 +271,48 @@ async fn directory(State(state): State<AppState>, ctx: Ctx) -> AppResult<Respons
             members => members,
             groups => groups,
             admin => admin,
+            suspended => suspended,
+        },
+    ))
+}
+
+#[derive(Deserialize, Default)]
+struct CalendarQuery {
+    tag: Option<String>,
+}
+
+/// `/national/calendar`: what member instances have coming up, optionally
+/// for one subject, with the iCalendar feed to subscribe to.
+async fn calendar_page(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<CalendarQuery>,
+) -> AppResult<Response> {
+    let tag = q
+        .tag
+        .map(|t| t.trim().trim_start_matches('#').to_lowercase())
+        .filter(|t| !t.is_empty());
+    let list = national::events(&state, chrono::Utc::now(), tag.clone(), 100).await?;
+    let events: Vec<Value> = list
+        .iter()
+        .map(|e| super::events::event_value(&ctx, &state, e, None))
+        .collect();
+    Ok(ctx.render(
+        &state,
+        StatusCode::OK,
+        "national.html",
+        context! {
+            page => "calendar",
+            events => events,
+            tag => tag.unwrap_or_default(),
         },
     ))
 }
 
 async fn calendar_ics(State(state): State<AppState>) -> AppResult<Response> {
-    let list = national::events(&state, 200).await?;
+    // A month back, so that calendar apps keep what just happened.
+    let from = chrono::Utc::now() - chrono::Duration::days(31);
+    let list = national::events(&state, from, None, 200).await?;
     super::calendar::render(&state, &state.config.instance.name, None, list).await
 }
 
@@ -290,7 +339,8 @@ struct MemberForm {
     decision: String,
 }
 
-/// A portal admin admits an applicant instance or suspends a member
+/// A portal admin admits an applicant instance, suspends a member or lifts
+/// a suspension
 /// (moderators hide items; who belongs to the network is the admins' call).
 async fn member_decision(
     State(state): State<AppState>,
@@ -304,6 +354,9 @@ async fn member_decision(
     let events = match f.decision.as_str() {
         "approve" => portal::approve(&state, &f.domain).await?,
         "suspend" => portal::suspend(&state, &f.domain).await?,
+        "lift" => portal::lift_suspension(&state, &f.domain)
+            .await?
+            .then(Vec::new),
         _ => {
             return Err(AppError::Unprocessable(crate::msg!(
                 "error-invalid-query",

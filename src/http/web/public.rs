@@ -57,6 +57,19 @@ async fn landing(State(state): State<AppState>, ctx: Ctx) -> AppResult<Response>
 
 async fn about(State(state): State<AppState>, ctx: Ctx) -> AppResult<Response> {
     let settings = instance::load(&state).await?;
+    // The portals this instance is a member of (not its open applications).
+    let portals: Vec<Value> = crate::domain::portal::standings(&state)
+        .await?
+        .into_iter()
+        .filter(|(_, s)| *s == crate::domain::portal::Standing::Member)
+        .map(|(a, _)| {
+            context! {
+                name => views::display_name(&a),
+                handle => views::full_handle(&a),
+                url => views::web_url(a.url.as_deref()).or_else(|| views::web_url(Some(&a.ap_id))),
+            }
+        })
+        .collect();
     Ok(ctx.render(
         &state,
         StatusCode::OK,
@@ -68,6 +81,7 @@ async fn about(State(state): State<AppState>, ctx: Ctx) -> AppResult<Response> {
             mode => settings.registration_mode.as_str(),
             domain => state.urls.domain(),
             role => match state.config.instance.role { crate::config::InstanceRole::Association => "association", crate::config::InstanceRole::Portal => "portal" },
+            portals => portals,
         },
     ))
 }
