@@ -82,6 +82,7 @@ pub struct FederationConfig {
     pub delivery_concurrency: usize,
     pub delivery_retry_base_secs: u64,
     pub delivery_give_up_hours: u64,
+    pub delivery_dead_after: i32,
     pub inbox_workers: usize,
     pub mode: FederationMode,
     pub blocked_domains: Vec<String>,

@@ -255,6 +255,8 @@ pub struct Received {
     pub headers: Vec<(String, String)>,
     /// The body exactly as received.
     pub body: String,
+    /// When it arrived.
+    pub at: std::time::Instant,
 }
 
 impl Received {
@@ -294,6 +296,8 @@ pub struct Rejected {
     pub status: StatusCode,
     pub reason: String,
     pub body: String,
+    /// When it was refused.
+    pub at: std::time::Instant,
 }
 
 /// A signed request as it went on the wire, for byte-exact replays.
@@ -467,6 +471,8 @@ pub struct PeerState {
     rejected: Mutex<Vec<Rejected>>,
     auto_sent: Mutex<Vec<Delivery>>,
     refuse_inbox: Mutex<Option<StatusCode>>,
+    /// Sent with refusals, in seconds.
+    retry_after: Mutex<Option<u64>>,
     hang_inbox: AtomicBool,
     hung_requests: AtomicU64,
     auto_accept: AtomicBool,
@@ -622,6 +628,7 @@ impl Peer {
             rejected: Mutex::default(),
             auto_sent: Mutex::default(),
             refuse_inbox: Mutex::default(),
+            retry_after: Mutex::default(),
             hang_inbox: AtomicBool::new(false),
             hung_requests: AtomicU64::new(0),
             auto_accept: AtomicBool::new(true),
@@ -860,7 +867,15 @@ impl Peer {
     /// Makes every inbox answer `status` without looking at the request
     /// (`None` to recover), to simulate an instance that is down.
     pub fn refuse_inbox(&self, status: Option<StatusCode>) {
+        *self.state.retry_after.lock().unwrap() = None;
         *self.state.refuse_inbox.lock().unwrap() = status;
+    }
+
+    /// Like [`refuse_inbox`](Self::refuse_inbox), with a `Retry-After`
+    /// header of `secs` seconds (as a rate-limited server answers 429).
+    pub fn refuse_inbox_retry_after(&self, status: StatusCode, secs: u64) {
+        *self.state.retry_after.lock().unwrap() = Some(secs);
+        *self.state.refuse_inbox.lock().unwrap() = Some(status);
     }
 
     /// Makes every inbox take the request and never answer (`false` to
@@ -1612,11 +1627,20 @@ async fn inbox(State(app): State<App>, req: Request) -> Response {
             status,
             reason: reason.clone(),
             body: String::from_utf8_lossy(body).to_string(),
+            at: std::time::Instant::now(),
         });
         (status, Json(json!({ "error": reason }))).into_response()
     };
-    if let Some(status) = *state.refuse_inbox.lock().unwrap() {
-        return reject(status, "inbox refusing on purpose".into(), b"");
+    let refusal = *state.refuse_inbox.lock().unwrap();
+    if let Some(status) = refusal {
+        let mut response = reject(status, "inbox refusing on purpose".into(), b"");
+        if let Some(secs) = *state.retry_after.lock().unwrap() {
+            response.headers_mut().insert(
+                http::header::RETRY_AFTER,
+                http::HeaderValue::from_str(&secs.to_string()).unwrap(),
+            );
+        }
+        return response;
     }
     if state.hang_inbox.load(Ordering::SeqCst) {
         state.hung_requests.fetch_add(1, Ordering::SeqCst);
@@ -1669,6 +1693,7 @@ async fn inbox(State(app): State<App>, req: Request) -> Response {
             .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").to_string()))
             .collect(),
         body: String::from_utf8_lossy(&bytes).to_string(),
+        at: std::time::Instant::now(),
     };
     state.received.lock().unwrap().push(received);
     side_effects(&app, &activity);

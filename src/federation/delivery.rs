@@ -9,7 +9,8 @@
 //! 408 and 429) are final refusals; 408, 429, 5xx and network errors are tried
 //! again with exponential backoff (honouring Retry-After) until
 //! `federation.delivery_give_up_hours`. A host that keeps failing is marked
-//! dead and tried once a day until it answers or sends us something.
+//! dead (`federation.delivery_dead_after` failures in a row) and tried once a
+//! day until it answers or sends us something.
 
 use crate::{
     app::AppState,
@@ -37,8 +38,6 @@ use url::Url;
 const LEASE: Duration = Duration::from_secs(120);
 /// Deliveries in flight to one host at most.
 pub const PER_HOST: usize = 8;
-/// Failures in a row after which a host counts as dead.
-const DEAD_AFTER: i32 = 10;
 const DEAD_RETRY: chrono::Duration = chrono::Duration::hours(24);
 
 /// A stored activity ready to sign: the JSON exactly as stored.
@@ -284,7 +283,8 @@ impl Worker {
             );
             return queries::delivery::delete_delivery(db, d.id).await;
         }
-        let host = queries::delivery::host_failed(db, &d.host, now, DEAD_AFTER).await?;
+        let dead_after = self.state.config.federation.delivery_dead_after.max(1);
+        let host = queries::delivery::host_failed(db, &d.host, now, dead_after).await?;
         let base =
             Duration::from_secs(self.state.config.federation.delivery_retry_base_secs.max(1));
         let mut next = now + backoff(base, attempts);
