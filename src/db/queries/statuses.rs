@@ -255,6 +255,20 @@ pub async fn by_actor(
     paged(q, page).all(db).await
 }
 
+/// How many live posts (and boosts) `actor_id` has with one of `visibilities`.
+pub async fn count_by_actor_in(
+    db: &impl ConnectionTrait,
+    actor_id: i64,
+    visibilities: &[&str],
+) -> Result<u64, DbErr> {
+    Entity::find()
+        .filter(live())
+        .filter(Column::ActorId.eq(actor_id))
+        .filter(Column::Visibility.is_in(visibilities.iter().copied()))
+        .count(db)
+        .await
+}
+
 pub async fn count_by_actor(db: &impl ConnectionTrait, actor_id: i64) -> Result<u64, DbErr> {
     Entity::find()
         .filter(live())

@@ -278,6 +278,8 @@ async fn stored_activity(
 pub(crate) struct PageQuery {
     pub page: Option<String>,
     pub max_id: Option<i64>,
+    /// Pages towards newer items (`min_id=0`: the oldest page).
+    pub min_id: Option<i64>,
 }
 
 const PAGE_SIZE: u64 = 20;
@@ -289,26 +291,14 @@ async fn outbox(
 ) -> AppResult<Response> {
     let a = local_person(&state, &name).await?;
     let id = state.urls.outbox(&a.ap_id);
-    let total = queries::statuses::by_actor(
-        &state.db,
-        a.id,
-        &["public"],
-        false,
-        false,
-        Page {
-            limit: 200,
-            ..Default::default()
-        },
-    )
-    .await?
-    .len();
+    let total = queries::statuses::count_by_actor_in(&state.db, a.id, &["public"]).await?;
     if q.page.is_none() {
         return Ok(ap_json(
             StatusCode::OK,
             json!({ "id": id, "type": "OrderedCollection", "totalItems": total, "first": format!("{id}?page=true"), "last": format!("{id}?page=true&min_id=0") }),
         ));
     }
-    let list = queries::statuses::by_actor(
+    let mut list = queries::statuses::by_actor(
         &state.db,
         a.id,
         &["public"],
@@ -316,11 +306,16 @@ async fn outbox(
         false,
         Page {
             max_id: q.max_id,
+            min_id: q.min_id,
             limit: PAGE_SIZE,
             ..Default::default()
         },
     )
     .await?;
+    if q.min_id.is_some() {
+        // Fetched oldest first, shown newest first like every page.
+        list.reverse();
+    }
     let mut items = Vec::with_capacity(list.len());
     for s in &list {
         if let Some(orig) = s.reblog_of_id {
@@ -335,16 +330,32 @@ async fn outbox(
         let (to, cc) = posts::addressed(s);
         items.push(json!({ "id": format!("{}/activity", s.ap_id), "type": "Create", "actor": a.ap_id, "published": s.published, "to": to, "cc": cc, "object": object }));
     }
+    let cursor = match (q.max_id, q.min_id) {
+        (Some(m), _) => format!("&max_id={m}"),
+        (None, Some(m)) => format!("&min_id={m}"),
+        (None, None) => String::new(),
+    };
     let mut page = json!({
-        "id": format!("{id}?page=true{}", q.max_id.map(|m| format!("&max_id={m}")).unwrap_or_default()),
+        "id": format!("{id}?page=true{cursor}"),
         "type": "OrderedCollectionPage",
         "partOf": id,
+        "totalItems": total,
         "orderedItems": items,
     });
-    if list.len() as u64 == PAGE_SIZE
-        && let Some(last) = list.last()
+    // Older items remain after a full page; a page counted up from `min_id`
+    // starts right above it, so only `min_id` itself and older remain.
+    let older = match q.min_id {
+        Some(m) => m > 0,
+        None => list.len() as u64 == PAGE_SIZE,
+    };
+    if older && let Some(oldest) = list.last() {
+        page["next"] = json!(format!("{id}?page=true&max_id={}", oldest.id));
+    }
+    // Newer items remain when this page did not start at the newest.
+    if (q.max_id.is_some() || q.min_id.is_some())
+        && let Some(newest) = list.first()
     {
-        page["next"] = json!(format!("{id}?page=true&max_id={}", last.id));
+        page["prev"] = json!(format!("{id}?page=true&min_id={}", newest.id));
     }
     Ok(ap_json(StatusCode::OK, page))
 }
