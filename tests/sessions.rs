@@ -10,30 +10,6 @@ mod common;
 use common::{Backend, PASSWORD, TestApp};
 use reqwest::{StatusCode, header};
 use staffroom::domain::accounts::Role;
-use std::sync::Arc;
-
-/// A browser whose cookies the test can read, to replay them elsewhere.
-fn browser_with_jar(app: &TestApp) -> (common::Browser, Arc<reqwest::cookie::Jar>) {
-    let jar = Arc::new(reqwest::cookie::Jar::default());
-    let client = reqwest::Client::builder()
-        .cookie_provider(jar.clone())
-        .redirect(reqwest::redirect::Policy::none())
-        .default_headers({
-            let mut h = header::HeaderMap::new();
-            h.insert(header::ACCEPT, "text/html".parse().unwrap());
-            h.insert(header::ACCEPT_LANGUAGE, "en".parse().unwrap());
-            h
-        })
-        .build()
-        .unwrap();
-    (
-        common::Browser {
-            client: Arc::new(client),
-            base: app.base_url().to_string(),
-        },
-        jar,
-    )
-}
 
 fn cookie_header(app: &TestApp, jar: &reqwest::cookie::Jar) -> String {
     use reqwest::cookie::CookieStore;
@@ -48,7 +24,7 @@ fn cookie_header(app: &TestApp, jar: &reqwest::cookie::Jar) -> String {
 async fn logout_ends_the_session_on_the_server(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     app.member("sam", Role::Member).await;
-    let (b, jar) = browser_with_jar(&app);
+    let (b, jar) = app.browser_with_jar();
     let r = b.login("sam", PASSWORD).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     let copied = cookie_header(&app, &jar);
@@ -92,7 +68,7 @@ db_test!(logout_ends_the_session_on_the_server);
 async fn forged_forms_are_refused(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     app.member("sam", Role::Member).await;
-    let (b, jar) = browser_with_jar(&app);
+    let (b, jar) = app.browser_with_jar();
     b.login("sam", PASSWORD).await;
     let token = b.csrf("/compose").await;
     let cookies = cookie_header(&app, &jar);

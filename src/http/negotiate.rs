@@ -25,9 +25,12 @@ fn is_machine_path(path: &str) -> bool {
         || path.starts_with("/.well-known/")
         || path.starts_with("/nodeinfo/")
         || path.ends_with("/inbox")
-        || path == "/metrics"
-        || path == "/healthz"
-        || path == "/readyz"
+        || is_ops_path(path)
+}
+
+/// Probes and scrapers read these endpoints' own plain text, errors included.
+fn is_ops_path(path: &str) -> bool {
+    matches!(path, "/healthz" | "/readyz" | "/metrics")
 }
 
 pub fn wants_html(path: &str, headers: &HeaderMap) -> bool {
@@ -71,9 +74,7 @@ pub async fn errors(State(state): State<AppState>, req: Request, next: Next) -> 
     let locale = locale_from_headers(&state, req.headers());
     let response = next.run(req).await;
     let status = response.status();
-    // Probes and scrapers read the operations endpoints' own plain text.
-    let ops = matches!(path.as_str(), "/healthz" | "/readyz" | "/metrics");
-    if ops || !(status.is_client_error() || status.is_server_error()) {
+    if is_ops_path(&path) || !(status.is_client_error() || status.is_server_error()) {
         return response;
     }
     let is_html = response

@@ -207,8 +207,14 @@ impl TestApp {
 
     /// A browser-like client: keeps cookies, does not follow redirects, asks for HTML.
     pub fn browser(&self) -> Browser {
+        self.browser_with_jar().0
+    }
+
+    /// [`browser`](Self::browser), with its cookie jar for the test to read.
+    pub fn browser_with_jar(&self) -> (Browser, Arc<reqwest::cookie::Jar>) {
+        let jar = Arc::new(reqwest::cookie::Jar::default());
         let client = Client::builder()
-            .cookie_store(true)
+            .cookie_provider(jar.clone())
             .redirect(reqwest::redirect::Policy::none())
             .default_headers({
                 let mut h = header::HeaderMap::new();
@@ -221,10 +227,11 @@ impl TestApp {
             })
             .build()
             .unwrap();
-        Browser {
+        let browser = Browser {
             client: Arc::new(client),
             base: self.base.clone(),
-        }
+        };
+        (browser, jar)
     }
 
     /// A plain JSON client.

@@ -269,12 +269,8 @@ async fn rsvp(
         .filter(|c| matches!(c, Rsvp::Going | Rsvp::Maybe | Rsvp::NotGoing))
         .ok_or_else(|| AppError::Unprocessable(crate::msg!("error-event-answer")))?;
     let id = parse_id(&id)?;
-    let note = form
-        .note
-        .as_deref()
-        .map(str::trim)
-        .filter(|n| !n.is_empty());
-    match calendar::answer(&state, &member.actor, id, choice, note).await {
+    // An empty message is none (the domain trims it).
+    match calendar::answer(&state, &member.actor, id, choice, form.note.as_deref()).await {
         Ok((_, events)) => {
             publish::publish(&state, events).await;
             Ok(ctx.redirect_with(&state, &format!("/events/{id}"), "flash-event-answered"))

@@ -288,9 +288,10 @@ async fn calendar_page(
     ctx: Ctx,
     Query(q): Query<CalendarQuery>,
 ) -> AppResult<Response> {
+    // The calendar filter itself ignores `#` and case.
     let tag = q
         .tag
-        .map(|t| t.trim().trim_start_matches('#').to_lowercase())
+        .map(|t| t.trim().to_string())
         .filter(|t| !t.is_empty());
     let list = national::events(&state, chrono::Utc::now(), tag.clone(), 100).await?;
     let events: Vec<Value> = list
