@@ -21,6 +21,9 @@ use tokio_util::sync::CancellationToken;
 #[derive(Clone)]
 pub struct AppState(Arc<StateInner>);
 
+/// One Idempotency-Key's post, once made.
+pub type IdempotencySlot = Arc<tokio::sync::Mutex<Option<i64>>>;
+
 pub struct StateInner {
     pub config: Config,
     pub db: DatabaseConnection,
@@ -33,7 +36,9 @@ pub struct StateInner {
     pub shutdown: CancellationToken,
     pub queues: Queues,
     /// Idempotency-Key → post id, per account, for an hour (as Mastodon).
-    pub idempotency: moka::sync::Cache<(i64, String), i64>,
+    /// The slot is locked while its first request runs, so a retry sent
+    /// before the first answer waits for it instead of posting twice.
+    pub idempotency: moka::sync::Cache<(i64, String), IdempotencySlot>,
     /// Which instances we talk to (`federation.mode`).
     pub trust: crate::federation::trust::Trust,
 }

@@ -2,7 +2,10 @@
 //! tools use, drives two instances: OAuth code flow through the consent page,
 //! post, reply, edit, history, favourite, boost, media upload with a
 //! description, resolving and following an account on the other instance,
-//! home timeline, notifications, resolving a remote post, token revocation.
+//! home timeline, notifications, resolving a remote post, token revocation;
+//! and on one instance the social features (profile fields, follow requests,
+//! notification filters, paging by Link header, mute, block, media focus,
+//! Idempotency-Key).
 //!
 //! Needs a Python with `mastodon.py` (see `common::python_with`).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -75,4 +78,85 @@ async fn mastodon_py_drives_two_instances() {
     );
     a.stop().await;
     b.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mastodon_py_social_features() {
+    let Some(py) = python_with("mastodon", "mastodon.py") else {
+        return;
+    };
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let mut tokens = Vec::new();
+    for name in ["alice", "bob", "carol"] {
+        let m = app.member(name, Role::Member).await;
+        tokens.push(app.token(&m).await);
+    }
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/clients/mastodon_py_social.py"
+    );
+    let base = app.base.clone();
+    let output = tokio::task::spawn_blocking(move || {
+        Command::new(py)
+            .arg(script)
+            .arg(base)
+            .args(&tokens)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "Mastodon.py social script failed:\n{stdout}\n{stderr}"
+    );
+    let r: serde_json::Value = serde_json::from_str(stdout.lines().last().unwrap_or_default())
+        .unwrap_or_else(|e| panic!("no JSON from the script ({e}):\n{stdout}\n{stderr}"));
+    eprintln!("Mastodon.py saw: {r}");
+    use serde_json::json;
+    let expect = json!({
+        "display_name": "Bob the Biologist",
+        "locked": true,
+        "fields": [["Subject", "Biology"], ["School", "Lycée Nord"]],
+        "source_note": "Teaches biology and runs the school garden.",
+        "avatar_changed": true,
+        "seen_by_alice": ["Bob the Biologist", true, 2],
+        "alice_requested": [false, true],
+        "requests": ["alice", "carol"],
+        "requests_after": 0,
+        "alice_rel": [true, false],
+        "carol_rel": [false, false],
+        "bob_followers": ["alice"],
+        "pages": [3, 3, 1],
+        "paged_in_order": true,
+        "previous_is_page1": true,
+        "favourited_by": ["alice"],
+        "reblogged_by": ["alice"],
+        "bookmarks": true,
+        "favourites": true,
+        "bookmarked_flag": true,
+        "request_notifications": ["alice", "carol"],
+        // A decided request's notice goes (as in Mastodon); the accepted
+        // one becomes a plain follow.
+        "notification_types": ["favourite", "follow", "mention", "reblog"],
+        "mentions_only": ["mention"],
+        "excluded_left": ["follow", "mention"],
+        "get_by_id": true,
+        "dismissed_gone": true,
+        "cleared": 0,
+        "muting": true,
+        "unmuted": true,
+        "blocking": true,
+        "block_cut_follow": true,
+        "unblocked": true,
+        "unfollowed": true,
+        "focus": [0.5, -0.25],
+        "idempotent": true,
+    });
+    for (key, want) in expect.as_object().unwrap() {
+        assert_eq!(&r[key], want, "{key}: {r}");
+    }
+    app.stop().await;
 }

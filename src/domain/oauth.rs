@@ -239,6 +239,10 @@ pub struct OauthError {
 }
 
 impl OauthError {
+    pub fn invalid_client(description: impl Into<String>) -> Self {
+        Self::new("invalid_client", description)
+    }
+
     fn new(error: &'static str, description: impl Into<String>) -> Self {
         let status = if error == "invalid_client" { 401 } else { 400 };
         Self {
@@ -337,7 +341,8 @@ pub async fn token(state: &AppState, req: TokenRequest) -> Result<Token, OauthEr
                     OauthError::new("invalid_grant", "the code is invalid, expired or used")
                 })?;
             // A PKCE verifier stands in for the secret (public clients).
-            if row.code_challenge.is_none() || req.client_secret.is_some() {
+            let public = row.code_challenge.is_some() && req.client_secret.is_none();
+            if !public {
                 check_secret(&app, req.client_secret.as_deref())?;
             }
             if !pkce_ok(&row, req.code_verifier.as_deref()) {
@@ -371,7 +376,9 @@ pub async fn token(state: &AppState, req: TokenRequest) -> Result<Token, OauthEr
                 Some(member.account.id),
                 Some(app.id),
                 &row.scopes,
-                true,
+                // Refreshing needs the secret, which a public client does
+                // not hold; its token does not expire, so it needs none.
+                !public,
             )
             .await?;
             Ok(Token {

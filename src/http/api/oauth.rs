@@ -15,7 +15,7 @@ use crate::{
 use axum::{
     Router,
     extract::State,
-    http::StatusCode,
+    http::{HeaderMap, StatusCode, header},
     response::{IntoResponse, Response},
     routing::{get, post},
 };
@@ -116,11 +116,66 @@ struct TokenBody {
     scope: Option<String>,
 }
 
-async fn token(State(state): State<AppState>, Json(body): Json<TokenBody>) -> Response {
+/// Client credentials from `Authorization: Basic` (RFC 6749 §2.3.1: both
+/// halves form-urlencoded before joining), for clients that send them there
+/// rather than in the body. `Err` when the header is there but unreadable.
+fn basic_credentials(headers: &HeaderMap) -> Result<Option<(String, String)>, OauthError> {
+    use base64::{Engine, engine::general_purpose::STANDARD};
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let bad =
+        || OauthError::invalid_client("the Authorization header is not valid Basic credentials");
+    let value = value.to_str().map_err(|_| bad())?;
+    let Some((scheme, encoded)) = value.split_once(' ') else {
+        return Err(bad());
+    };
+    if !scheme.eq_ignore_ascii_case("basic") {
+        // A bearer token on the token endpoint authenticates nothing here.
+        return Ok(None);
+    }
+    let decoded = STANDARD.decode(encoded.trim()).map_err(|_| bad())?;
+    let decoded = String::from_utf8(decoded).map_err(|_| bad())?;
+    let (id, secret) = decoded.split_once(':').ok_or_else(bad)?;
+    let unescape = |s: &str| {
+        percent_encoding::percent_decode_str(&s.replace('+', " "))
+            .decode_utf8()
+            .map(|c| c.into_owned())
+            .map_err(|_| bad())
+    };
+    Ok(Some((unescape(id)?, unescape(secret)?)))
+}
+
+/// The client's id and secret, from the body or the Basic header; both at
+/// once must agree on the client.
+fn client_credentials(
+    headers: &HeaderMap,
+    id: Option<String>,
+    secret: Option<String>,
+) -> Result<(Option<String>, Option<String>), OauthError> {
+    match basic_credentials(headers)? {
+        None => Ok((id, secret)),
+        Some((basic_id, _)) if id.as_deref().is_some_and(|i| i != basic_id) => Err(
+            OauthError::invalid_client("client_id in the body and in the header differ"),
+        ),
+        Some((basic_id, basic_secret)) => Ok((Some(basic_id), Some(basic_secret))),
+    }
+}
+
+async fn token(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Json(body): Json<TokenBody>,
+) -> Response {
+    let (client_id, client_secret) =
+        match client_credentials(&headers, body.client_id, body.client_secret) {
+            Ok(c) => c,
+            Err(e) => return oauth_error(e),
+        };
     let req = TokenRequest {
         grant_type: body.grant_type.unwrap_or_default(),
-        client_id: body.client_id,
-        client_secret: body.client_secret,
+        client_id,
+        client_secret,
         code: body.code,
         redirect_uri: body.redirect_uri,
         code_verifier: body.code_verifier,
@@ -140,7 +195,7 @@ async fn token(State(state): State<AppState>, Json(body): Json<TokenBody>) -> Re
             }
             let mut res = axum::Json(v).into_response();
             res.headers_mut().insert(
-                axum::http::header::CACHE_CONTROL,
+                header::CACHE_CONTROL,
                 axum::http::HeaderValue::from_static("no-store"),
             );
             res
@@ -156,11 +211,20 @@ struct RevokeBody {
     token: Option<String>,
 }
 
-async fn revoke(State(state): State<AppState>, Json(body): Json<RevokeBody>) -> Response {
+async fn revoke(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Json(body): Json<RevokeBody>,
+) -> Response {
+    let (client_id, client_secret) =
+        match client_credentials(&headers, body.client_id, body.client_secret) {
+            Ok(c) => c,
+            Err(e) => return oauth_error(e),
+        };
     let result = oauth::revoke(
         &state,
-        body.client_id.as_deref().unwrap_or_default(),
-        body.client_secret.as_deref().unwrap_or_default(),
+        client_id.as_deref().unwrap_or_default(),
+        client_secret.as_deref().unwrap_or_default(),
         body.token.as_deref().unwrap_or_default(),
     )
     .await;

@@ -181,8 +181,12 @@ async fn create(
         .get("idempotency-key")
         .and_then(|v| v.to_str().ok())
         .map(|k| (actor.id, k.chars().take(200).collect::<String>()));
-    if let Some(k) = &key
-        && let Some(existing) = data.idempotency.get(k)
+    let slot = key.map(|k| data.idempotency.get_with(k, Default::default));
+    let mut done = match &slot {
+        Some(slot) => Some(slot.lock().await),
+        None => None,
+    };
+    if let Some(existing) = done.as_deref().copied().flatten()
         && let Some(s) = queries::statuses::by_id(&data.db, existing).await?
     {
         return Ok(axum::Json(one(&data, Some(actor), s).await?));
@@ -190,9 +194,10 @@ async fn create(
     let input = compose(&body, Visibility::Public)?;
     let mentions = resolve::mentions(&data, &input.text).await;
     let (s, events) = posts::create(&data, actor, input, mentions).await?;
-    if let Some(k) = key {
-        data.idempotency.insert(k, s.id);
+    if let Some(done) = done.as_mut() {
+        **done = Some(s.id);
     }
+    drop(done);
     publish::publish(&data, events).await;
     Ok(axum::Json(one(&data, Some(actor), s).await?))
 }
