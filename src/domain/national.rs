@@ -359,9 +359,11 @@ async fn get_json(
     url: &url::Url,
 ) -> anyhow::Result<Value> {
     state.trust.check_url(url).map_err(|e| anyhow::anyhow!(e))?;
-    if !state.config.federation.allow_insecure_loopback && url.scheme() != "https" {
-        anyhow::bail!("{url} is not https");
-    }
+    crate::federation::client::check_fetchable(
+        url,
+        state.config.federation.allow_insecure_loopback,
+    )
+    .map_err(|e| anyhow::anyhow!(e))?;
     let mut res = client
         .get(url.as_str())
         .header("Accept", "application/json")

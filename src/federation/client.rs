@@ -60,6 +60,24 @@ pub(crate) fn parse_retry_after(v: &str) -> Option<u64> {
         .map(|d| d.as_secs())
 }
 
+/// May we fetch `url` ourselves, outside the library's own checks? Only
+/// https, and never an IP literal: the resolver guards names, but a literal
+/// address is dialled without asking it (DNS names only, as the library
+/// requires of actors). `insecure` is `federation.allow_insecure_loopback`.
+pub fn check_fetchable(url: &Url, insecure: bool) -> Result<(), String> {
+    if insecure {
+        return Ok(());
+    }
+    if url.scheme() != "https" {
+        return Err(format!("{url} is not https"));
+    }
+    match url.host() {
+        Some(url::Host::Domain(_)) => Ok(()),
+        Some(_) => Err(format!("{url} names an IP address, not a domain")),
+        None => Err(format!("{url} has no host")),
+    }
+}
+
 pub fn user_agent(state: &AppState) -> String {
     format!(
         "Staffroom/{}; +{}",
@@ -131,4 +149,33 @@ pub async fn federation_config(state: &AppState) -> anyhow::Result<FederationCon
         .build()
         .await?;
     Ok(config)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check_fetchable;
+    use url::Url;
+
+    #[test]
+    fn only_https_domains_are_fetched() {
+        let ok = |u: &str| check_fetchable(&Url::parse(u).unwrap(), false);
+        assert!(ok("https://assoc.example/.well-known/nodeinfo").is_ok());
+        for refused in [
+            "http://assoc.example/.well-known/nodeinfo",
+            "https://127.0.0.1/nodeinfo",
+            "https://10.1.2.3/nodeinfo",
+            "https://192.168.0.10/nodeinfo",
+            "https://169.254.169.254/latest/meta-data",
+            "https://[::1]/nodeinfo",
+            "https://[fc00::1]/nodeinfo",
+            "https://[::ffff:127.0.0.1]/nodeinfo",
+            // A public address is still not a domain an actor could have.
+            "https://8.8.8.8/nodeinfo",
+            "https://2130706433/nodeinfo",
+        ] {
+            assert!(ok(refused).is_err(), "{refused} must be refused");
+        }
+        let insecure = Url::parse("http://localhost:8081/nodeinfo").unwrap();
+        assert!(check_fetchable(&insecure, true).is_ok());
+    }
 }
