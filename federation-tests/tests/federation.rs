@@ -256,6 +256,7 @@ async fn posts_reach_exactly_their_audience() {
     .await;
 
     let public_m = marker("public");
+    let unlisted_m = marker("unlisted");
     let followers_m = marker("followers");
     let direct_m = marker("direct");
     let direct = alice_a
@@ -263,6 +264,8 @@ async fn posts_reach_exactly_their_audience() {
         .await;
     let private = alice_a.post_status(&followers_m, Visibility::Private).await;
     let public = alice_a.post_status(&public_m, Visibility::Public).await;
+    let unlisted = alice_a.post_status(&unlisted_m, Visibility::Unlisted).await;
+    assert_eq!(unlisted["visibility"], "unlisted");
     assert_eq!(direct["visibility"], "direct");
     assert_eq!(private["visibility"], "private");
     assert_eq!(public["visibility"], "public");
@@ -273,6 +276,9 @@ async fn posts_reach_exactly_their_audience() {
     assert_eq!(private_on_b["visibility"], "private");
     assert_eq!(private_on_b["uri"], private["uri"]);
     assert_eq!(private_on_b["account"]["acct"], alice.acct);
+    // Unlisted: home of followers, never the public timelines.
+    let unlisted_on_b = wait_home(&bob_b, &unlisted_m, "bob").await;
+    assert_eq!(unlisted_on_b["visibility"], "unlisted");
 
     // The mentioned user on C gets the direct post.
     let mention = wait_for("dave on C is notified of the direct post", async || {
@@ -298,13 +304,28 @@ async fn posts_reach_exactly_their_audience() {
             str_field(r.object(), "content").contains(&followers_m)
         })
         .await;
-    for create in [&pub_create, &priv_create] {
+    let unl_create = peer
+        .wait_for_activity("Create", |r| {
+            str_field(r.object(), "content").contains(&unlisted_m)
+        })
+        .await;
+    for create in [&pub_create, &priv_create, &unl_create] {
         assert_eq!(create.actor, alice.actor_id);
         assert_eq!(create.key_id, format!("{}#main-key", alice.actor_id));
         assert_eq!(create.object()["attributedTo"], alice.actor_id);
     }
     assert_eq!(pub_create.object_id(), uri(&public));
     assert!(audience(pub_create.object()).contains(PUBLIC));
+    // Mastodon's unlisted shape: the followers in `to`, Public only in `cc`.
+    let unl = unl_create.object();
+    assert!(
+        unl["to"].as_array().unwrap().iter().all(|t| t != PUBLIC),
+        "{unl}"
+    );
+    assert!(
+        unl["cc"].as_array().unwrap().iter().any(|t| t == PUBLIC),
+        "{unl}"
+    );
     assert_eq!(priv_create.object_id(), uri(&private));
     let priv_audience = audience(priv_create.object());
     assert!(!priv_audience.contains(PUBLIC), "{priv_audience:?}");
@@ -334,9 +355,25 @@ async fn posts_reach_exactly_their_audience() {
         "{}",
         contents(&home)
     );
+    for (api, who) in [(&bob_b, "B"), (&alice_a, "A")] {
+        let public = api.public().await;
+        assert_eq!(
+            with_content(&public, &public_m).len(),
+            1,
+            "{who}'s public timeline: {}",
+            contents(&public)
+        );
+        for m in [&unlisted_m, &followers_m, &direct_m] {
+            assert!(
+                with_content(&public, m).is_empty(),
+                "{who}'s public timeline shows {m}: {}",
+                contents(&public)
+            );
+        }
+    }
     for (api, who) in [(&carol_c, "carol"), (&dave_c, "dave")] {
         let home = api.home().await;
-        for m in [&public_m, &followers_m] {
+        for m in [&public_m, &unlisted_m, &followers_m] {
             assert!(
                 with_content(&home, m).is_empty(),
                 "{who} follows nobody but sees {m}: {}",
@@ -375,7 +412,7 @@ async fn posts_reach_exactly_their_audience() {
         .collect();
     assert_eq!(
         from_alice,
-        BTreeSet::from([uri(&public), uri(&private)]),
+        BTreeSet::from([uri(&public), uri(&unlisted), uri(&private)]),
         "{}",
         peer.report()
     );
@@ -385,6 +422,10 @@ async fn posts_reach_exactly_their_audience() {
     );
     let fetched = peer.fetch(&uri(&public)).await.unwrap();
     assert!(str_field(&fetched, "content").contains(&public_m));
+    let fetched = peer.fetch(&uri(&unlisted)).await.unwrap();
+    assert!(str_field(&fetched, "content").contains(&unlisted_m));
+    let on_c = carol_c.resolve_status(&uri(&unlisted)).await;
+    assert_eq!(on_c["visibility"], "unlisted", "{on_c}");
 }
 
 /// A reply thread across three instances: A posts, B replies, C replies to
