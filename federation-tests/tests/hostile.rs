@@ -1,8 +1,9 @@
-//! Hostile HTML from another server, delivered through the real inbox with a
+//! What a hostile server may send. Hostile HTML, delivered through the real inbox with a
 //! valid signature: scripts, event handlers, `javascript:` links, frames
 //! and styles must be gone by the time the post and the author's profile
 //! reach a member's client, while ordinary formatting, links and mentions
-//! survive.
+//! survive. Reply chains that loop or never end must stop being followed
+//! without losing the reply.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use federation_tests::{Instance, marker, peer::PUBLIC, peer::Peer, str_field, wait_for};
@@ -111,4 +112,94 @@ async fn hostile_html_is_sanitised_on_arrival() {
         str_field(author, "note").contains("<b>chemistry</b>"),
         "{author}"
     );
+}
+
+/// A note by `author` on the peer, public, replying to `parent`.
+fn reply_note(author: &str, id: &str, text: &str, parent: &str) -> serde_json::Value {
+    json!({
+        "id": id,
+        "type": "Note",
+        "attributedTo": author,
+        "content": format!("<p>{text}</p>"),
+        "inReplyTo": parent,
+        "to": [PUBLIC],
+        "published": chrono::Utc::now().to_rfc3339(),
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reply_cycles_and_endless_chains_end() {
+    let (a, peer) = tokio::join!(Instance::start("a"), Peer::start());
+    let alice = a.create_user("alice").await;
+    let alice_a = a.api(&alice);
+    let pat = peer.add_user("pat").await;
+    let mention =
+        json!([{"type": "Mention", "href": alice.actor_id, "name": format!("@{}", alice.acct)}]);
+    let send = async |note: serde_json::Value| {
+        let id = note["id"].as_str().unwrap().to_string();
+        let mut create = peer.activity(&pat, "Create", format!("{id}/activity"), note);
+        create["to"] = json!([PUBLIC]);
+        create["cc"] = json!([alice.actor_id]);
+        peer.send_raw(&pat, &format!("{}/inbox", alice.actor_id), &create)
+            .await
+            .assert_accepted();
+    };
+    let mentioned = async |needle: &str| {
+        wait_for(&format!("alice is told of {needle}"), async || {
+            let list = alice_a.notifications_of("mention").await;
+            list.into_iter()
+                .find(|n| str_field(&n["status"], "content").contains(needle))
+                .ok_or_else(|| "not yet".to_string())
+        })
+        .await
+    };
+
+    // Two notes that answer each other: fetching parents must stop.
+    let (x, y) = (
+        format!("{}/statuses/cycle-x", pat.actor_id),
+        format!("{}/statuses/cycle-y", pat.actor_id),
+    );
+    let cycle_m = marker("cycle");
+    peer.serve(reply_note(&pat.actor_id, &y, "the other half", &x));
+    let mut x_note = reply_note(&pat.actor_id, &x, &format!("@alice {cycle_m}"), &y);
+    x_note["cc"] = json!([alice.actor_id]);
+    x_note["tag"] = mention.clone();
+    peer.serve(x_note.clone());
+    send(x_note).await;
+    let got = mentioned(&cycle_m).await;
+    assert_eq!(got["status"]["uri"], x);
+
+    // A chain far longer than any real thread: the reply still arrives.
+    let chain: Vec<String> = (0..60)
+        .map(|i| format!("{}/statuses/chain-{i}", pat.actor_id))
+        .collect();
+    peer.serve(json!({
+        "id": chain[0], "type": "Note", "attributedTo": pat.actor_id,
+        "content": "<p>the root</p>", "to": [PUBLIC],
+        "published": chrono::Utc::now().to_rfc3339(),
+    }));
+    for i in 1..59 {
+        peer.serve(reply_note(
+            &pat.actor_id,
+            &chain[i],
+            &format!("link {i}"),
+            &chain[i - 1],
+        ));
+    }
+    let chain_m = marker("chain");
+    let mut leaf = reply_note(
+        &pat.actor_id,
+        &chain[59],
+        &format!("@alice {chain_m}"),
+        &chain[58],
+    );
+    leaf["cc"] = json!([alice.actor_id]);
+    leaf["tag"] = mention;
+    peer.serve(leaf.clone());
+    send(leaf).await;
+    let got = mentioned(&chain_m).await;
+    assert_eq!(got["status"]["uri"], chain[59]);
+    // The server went on answering throughout.
+    let instance = reqwest::get(a.url("/api/v1/instance")).await.unwrap();
+    assert!(instance.status().is_success());
 }
