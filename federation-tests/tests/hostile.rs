@@ -1,6 +1,6 @@
-//! What a hostile server may send. Hostile HTML, delivered through the real inbox with a
-//! valid signature: scripts, event handlers, `javascript:` links, frames
-//! and styles must be gone by the time the post and the author's profile
+//! What a hostile server may send. HTML delivered through the real inbox
+//! with a valid signature: scripts, event handlers, `javascript:` links,
+//! frames and styles must be gone by the time the post and the author's profile
 //! reach a member's client, while ordinary formatting, links and mentions
 //! survive. Reply chains that loop or never end must stop being followed
 //! without losing the reply.
