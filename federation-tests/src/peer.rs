@@ -375,6 +375,9 @@ pub enum Tamper {
     StripSignature,
     /// Send without a Digest header.
     StripDigest,
+    /// Sign with a `Date` this many seconds from now (negative: in the
+    /// past), as a slow queue or a replaying attacker would.
+    ShiftDate(i64),
 }
 
 /// A note for [`Peer::send_note`], addressed the way Mastodon addresses it.
@@ -787,6 +790,11 @@ impl Peer {
         }
         let mut actor = ApActor::from_document(json).expect("peer actor");
         actor.private_key_pem = Some(keys.private_key);
+        self.install(username, actor).await
+    }
+
+    /// Makes `actor` (with its private key) the peer's user `username`.
+    async fn install(&self, username: &str, actor: ApActor) -> PeerUser {
         let signer = FederationConfig::builder()
             .domain(self.state.domain.clone())
             .app_data(())
@@ -808,6 +816,19 @@ impl Peer {
             .unwrap()
             .insert(username.to_string(), local.clone());
         self.peer_user(local)
+    }
+
+    /// Gives the user a new key pair, as an admin rotating keys would: the
+    /// actor document serves the new public key (same key id) and the
+    /// returned user signs with the new private key. A `PeerUser` kept from
+    /// before still signs with the old one.
+    pub async fn rotate_key(&self, user: &PeerUser) -> PeerUser {
+        let keys = keypair().await;
+        let mut actor = user.local.actor.clone();
+        actor.json["publicKey"]["publicKeyPem"] = json!(keys.public_key);
+        actor.public_key_pem = keys.public_key;
+        actor.private_key_pem = Some(keys.private_key);
+        self.install(&user.username, actor).await
     }
 
     fn peer_user(&self, local: Arc<LocalUser>) -> PeerUser {
@@ -1809,7 +1830,11 @@ async fn sign_and_post(
         Some(port) => format!("{}:{port}", url.host_str().unwrap_or("")),
         None => url.host_str().unwrap_or("").to_string(),
     };
-    let date = chrono::Utc::now()
+    let shift = match tamper {
+        Tamper::ShiftDate(secs) => chrono::Duration::seconds(secs),
+        _ => chrono::Duration::zero(),
+    };
+    let date = (chrono::Utc::now() + shift)
         .format("%a, %d %b %Y %H:%M:%S GMT")
         .to_string();
     let builder = ClientWithMiddleware::from(http.clone())
@@ -1825,7 +1850,7 @@ async fn sign_and_post(
         .map_err(|e| format!("sign request to {inbox}: {e}"))?;
     let mut final_body = Bytes::from(body);
     match tamper {
-        Tamper::None => {}
+        Tamper::None | Tamper::ShiftDate(_) => {}
         Tamper::ReplaceBody(new) => final_body = Bytes::from(new),
         Tamper::ReplaceBodyAndDigest(new) => {
             let digest = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(&new));
