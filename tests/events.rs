@@ -857,3 +857,65 @@ async fn invitations_and_messages(backend: Backend) {
     app.stop().await;
 }
 db_test!(invitations_and_messages);
+
+/// The portal's calendar keeps member instances' events only; the organiser's
+/// domain is part of the query, so the limit counts kept events alone.
+async fn events_by_organiser_domain(backend: Backend) {
+    use staffroom::db::queries::calendar::{Range, list};
+    let app = TestApp::spawn(backend).await;
+    let alice = app.member("alice", Role::Member).await;
+    let token = app.token(&alice).await;
+    for n in 0..3 {
+        new_event(
+            &app,
+            &token,
+            json!({"title": format!("Fair {n}"), "start_time": future(10 + n)}),
+        )
+        .await;
+    }
+    let db = &app.state().db;
+    let here = app.state().urls.domain().to_string();
+    let range = |domains: Option<Vec<String>>, limit| Range {
+        from: Some(chrono::Utc::now()),
+        to: None,
+        group_id: None,
+        organizer_id: None,
+        ids: None,
+        organizer_domains: domains,
+        online: None,
+        local_only: false,
+        limit,
+    };
+    let titles = |l: Vec<staffroom::db::entities::calendar_events::Model>| {
+        l.into_iter().map(|e| e.title).collect::<Vec<_>>()
+    };
+    assert_eq!(
+        titles(list(db, &range(None, 10)).await.unwrap()),
+        ["Fair 0", "Fair 1", "Fair 2"]
+    );
+    assert_eq!(
+        titles(
+            list(
+                db,
+                &range(Some(vec!["elsewhere.example".into(), here.clone()]), 2)
+            )
+            .await
+            .unwrap()
+        ),
+        ["Fair 0", "Fair 1"]
+    );
+    assert!(
+        list(db, &range(Some(vec!["elsewhere.example".into()]), 10))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        list(db, &range(Some(Vec::new()), 10))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    app.stop().await;
+}
+db_test!(events_by_organiser_domain);

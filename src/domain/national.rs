@@ -85,6 +85,7 @@ pub async fn events(
     let filter = calendar::Filter {
         from: Some(from),
         tag,
+        organizer_domains: Some(member_domains(state).await?),
         limit,
         ..Default::default()
     };
@@ -92,23 +93,11 @@ pub async fn events(
     without_hidden_events(state, list).await
 }
 
-/// Events of member instances that no portal moderator hid.
+/// Events no portal moderator hid.
 async fn without_hidden_events(
     state: &AppState,
     list: Vec<calendar_events::Model>,
 ) -> AppResult<Vec<calendar_events::Model>> {
-    let domains = member_domains(state).await?;
-    let organizer_ids: Vec<i64> = list.iter().map(|e| e.organizer_id).collect();
-    let members: Vec<i64> = queries::actors::by_ids(&state.db, &organizer_ids)
-        .await?
-        .into_iter()
-        .filter(|a| domains.contains(&a.domain))
-        .map(|a| a.id)
-        .collect();
-    let list: Vec<_> = list
-        .into_iter()
-        .filter(|e| members.contains(&e.organizer_id))
-        .collect();
     let hidden = queries::portal::hidden(&state.db).await?;
     if hidden.is_empty() {
         return Ok(list);
@@ -161,10 +150,17 @@ pub async fn search(state: &AppState, text: &str) -> AppResult<Found> {
             found_events.push(e);
         }
     }
+    let organizer_ids: Vec<i64> = found_events.iter().map(|e| e.organizer_id).collect();
+    let organizers = queries::actors::by_ids(&state.db, &organizer_ids).await?;
+    found_events.retain(|e| {
+        organizers
+            .iter()
+            .any(|a| a.id == e.organizer_id && domains.contains(&a.domain))
+    });
     Ok(Found {
         posts,
         resources: resources(state, text, 20).await?,
-        events: without_hidden_events(state, found_events).await?,
+        events: found_events,
     })
 }
 

@@ -101,6 +101,9 @@ pub struct Range {
     pub group_id: Option<i64>,
     pub organizer_id: Option<i64>,
     pub ids: Option<Vec<i64>>,
+    /// Only events organised by actors of these domains (the portal's
+    /// members), decided in SQL so that the limit counts only those.
+    pub organizer_domains: Option<Vec<String>>,
     pub online: Option<bool>,
     pub local_only: bool,
     pub limit: u64,
@@ -123,6 +126,18 @@ pub async fn list(db: &impl ConnectionTrait, r: &Range) -> Result<Vec<Model>, Db
     }
     if let Some(ids) = &r.ids {
         q = q.filter(Column::Id.is_in(ids.iter().copied()));
+    }
+    if let Some(domains) = &r.organizer_domains {
+        use crate::db::entities::actors;
+        q = q.filter(
+            Column::OrganizerId.in_subquery(
+                sea_orm::sea_query::Query::select()
+                    .column(actors::Column::Id)
+                    .from(actors::Entity)
+                    .and_where(actors::Column::Domain.is_in(domains.iter().cloned()))
+                    .to_owned(),
+            ),
+        );
     }
     match r.online {
         Some(true) => q = q.filter(Column::OnlineUrl.is_not_null()),

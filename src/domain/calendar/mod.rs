@@ -288,6 +288,8 @@ pub struct Filter {
     /// Only events the viewer answered going or maybe.
     pub mine: bool,
     pub local_only: bool,
+    /// Only events organised on these domains.
+    pub organizer_domains: Option<Vec<String>>,
     pub limit: u64,
 }
 
@@ -323,6 +325,7 @@ pub async fn list(
             group_id: f.group_id,
             organizer_id: None,
             ids,
+            organizer_domains: f.organizer_domains.clone(),
             online: f.online,
             local_only: f.local_only,
             limit: limit * 3,

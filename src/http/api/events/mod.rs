@@ -283,6 +283,7 @@ pub async fn list(
         online: q.online,
         mine: q.mine.unwrap_or(false),
         local_only: false,
+        organizer_domains: None,
         limit: q.limit.unwrap_or(40),
     };
     let list = calendar::list(&state.db, v, &filter).await?;
