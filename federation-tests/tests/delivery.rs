@@ -1,7 +1,8 @@
 //! The persistent delivery queue's retry rules against a peer that refuses
 //! on purpose: a 429 waits for its Retry-After, a 410 is final, and a host
 //! that keeps failing is left alone until it sends an activity, which brings
-//! its deliveries back at once. The queue's resumption across restarts is in
+//! its deliveries back at once; followers on one server get one delivery
+//! at its shared inbox. The queue's resumption across restarts is in
 //! `federation.rs`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -130,4 +131,52 @@ async fn a_dead_host_is_revived_by_its_own_activity() {
         str_field(r.object(), "content").contains(waiting.as_str())
     })
     .await;
+}
+
+/// Followers on one server share its inbox: one post is one delivery to
+/// the shared inbox, however many of them follow; an actor that offers no
+/// shared inbox gets its own copy.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn followers_on_one_server_share_one_delivery() {
+    let (a, peer) = tokio::join!(Instance::start("a"), Peer::start());
+    let alice = a.create_user("alice").await;
+    let mut followers = Vec::new();
+    for name in ["pat", "quinn", "rosa"] {
+        followers.push(peer.add_user(name).await);
+    }
+    followers.push(
+        peer.add_actor("solo", "Person", serde_json::json!({ "endpoints": {} }))
+            .await,
+    );
+    for f in &followers {
+        peer_follow(&peer, f, &alice).await;
+    }
+    let m = marker("shared-");
+    a.api(&alice).post_status(&m, Visibility::Public).await;
+    wait_until(
+        Duration::from_secs(20),
+        "the post reaches the peer",
+        async || {
+            peer.received_of_type("Create")
+                .iter()
+                .filter(|r| str_field(r.object(), "content").contains(&m))
+                .count()
+                >= 2
+        },
+    )
+    .await;
+    federation_tests::settle().await;
+    let mut inboxes: Vec<String> = peer
+        .received_of_type("Create")
+        .into_iter()
+        .filter(|r| str_field(r.object(), "content").contains(&m))
+        .map(|r| r.inbox)
+        .collect();
+    inboxes.sort();
+    assert_eq!(
+        inboxes,
+        ["/inbox", "/users/solo/inbox"],
+        "{}",
+        peer.report()
+    );
 }
