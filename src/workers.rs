@@ -25,6 +25,7 @@ pub fn start(state: &AppState, fed: &FederationConfig<AppState>) -> Workers {
     set.spawn(crate::federation::delivery::run(state.clone(), fed.clone()));
     set.spawn(crate::federation::inbox::run(state.clone(), fed.clone()));
     set.spawn(event_reminders(state.clone()));
+    set.spawn(crate::federation::pending::run(state.clone()));
     set.spawn(crate::federation::trust::run(state.clone(), fed.clone()));
     Workers { set }
 }

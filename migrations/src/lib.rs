@@ -17,6 +17,7 @@ mod m20261125_000007_resources;
 mod m20261126_000008_portal;
 mod m20261127_000009_reports;
 mod m20261206_000010_portal_suspension;
+mod m20261207_000011_pending_publications;
 
 pub struct Migrator;
 
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000008_portal::Migration),
             Box::new(m20261127_000009_reports::Migration),
             Box::new(m20261206_000010_portal_suspension::Migration),
+            Box::new(m20261207_000011_pending_publications::Migration),
         ]
     }
 }

@@ -6,7 +6,9 @@ use crate::db::entities::{
     actors, blocks, favourites, follows, group_bans, group_invitations, poll_votes, resources,
 };
 
-#[derive(Debug, Clone)]
+/// Serialisable, so that one that could not be published at once can wait
+/// in the database (`federation::publish`).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub enum Event {
     /// A local post (or reply) was published.
     PostCreated(i64),

@@ -14,6 +14,7 @@ pub mod groups;
 pub mod inbox;
 pub mod keys;
 pub mod objects;
+pub mod pending;
 pub mod portal;
 pub mod protocol;
 pub mod publish;

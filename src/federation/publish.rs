@@ -24,10 +24,17 @@ use sea_orm::ActiveValue::Set;
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
 
-/// Publish what a member did. Failures are logged, not returned: the local
-/// change has been made and the member should not see an error for it.
+/// Publish what a member did. Failures are not returned (the local change
+/// has been made and the member should not see an error for it): the event
+/// is kept in the database and tried again (`federation::pending`). A retry
+/// after a partial failure may send an activity twice; receivers treat a
+/// repeated Create or Like of the same object as one.
 pub async fn publish(state: &AppState, events: Vec<Event>) {
-    let _ = publish_all(state, events).await;
+    for event in events {
+        if let Err(e) = publish_one(state, &event).await {
+            crate::federation::pending::keep(state, &event, &e).await;
+        }
+    }
 }
 
 /// Publish what a received activity caused (an Accept, a relayed post, an

@@ -1,7 +1,7 @@
 //! `follower` follows `followee`; pending until accepted.
 use sea_orm::entity::prelude::*;
 
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize, serde::Deserialize)]
 #[sea_orm(table_name = "follows")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]

@@ -1,7 +1,7 @@
 //! People banned from a group, with the moderator's reason.
 use sea_orm::entity::prelude::*;
 
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize, serde::Deserialize)]
 #[sea_orm(table_name = "group_bans")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]

@@ -1,7 +1,7 @@
 //! Standing invitations to join a group; used up when the person joins.
 use sea_orm::entity::prelude::*;
 
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize, serde::Deserialize)]
 #[sea_orm(table_name = "group_invitations")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]

@@ -29,6 +29,7 @@ pub mod notifications;
 pub mod oauth_apps;
 pub mod oauth_codes;
 pub mod password_resets;
+pub mod pending_publications;
 pub mod pins;
 pub mod poll_votes;
 pub mod polls;

@@ -1,7 +1,7 @@
 //! One voter's choice of one option.
 use sea_orm::entity::prelude::*;
 
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize, serde::Deserialize)]
 #[sea_orm(table_name = "poll_votes")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]

@@ -4,7 +4,7 @@
 //! have tables of their own.
 use sea_orm::entity::prelude::*;
 
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize, serde::Deserialize)]
 #[sea_orm(table_name = "resources")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]

@@ -13,6 +13,7 @@ pub mod oauth;
 pub mod password_resets;
 pub mod polls;
 pub mod portal;
+pub mod publications;
 pub mod relations;
 pub mod reports;
 pub mod resources;
