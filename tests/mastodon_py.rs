@@ -16,6 +16,27 @@ use common::{Backend, PASSWORD, TestApp, python_with};
 use staffroom::domain::accounts::Role;
 use std::process::Command;
 
+/// Run `tests/clients/{script}` with `args` and return the JSON object it
+/// prints last; fails the test with its output if it fails.
+async fn run_script(py: String, script: &str, args: Vec<String>) -> serde_json::Value {
+    let path = format!("{}/tests/clients/{script}", env!("CARGO_MANIFEST_DIR"));
+    let output = tokio::task::spawn_blocking(move || {
+        Command::new(py).arg(path).args(args).output().unwrap()
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "Mastodon.py script {script} failed:\n{stdout}\n{stderr}"
+    );
+    let r: serde_json::Value = serde_json::from_str(stdout.lines().last().unwrap_or_default())
+        .unwrap_or_else(|e| panic!("no JSON from the script ({e}):\n{stdout}\n{stderr}"));
+    eprintln!("Mastodon.py saw: {r}");
+    r
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mastodon_py_drives_two_instances() {
     let Some(py) = python_with("mastodon", "mastodon.py") else {
@@ -28,28 +49,8 @@ async fn mastodon_py_drives_two_instances() {
     a.member("alice", Role::Member).await;
     let bob = b.member("bob", Role::Member).await;
     let bob_token = b.token(&bob).await;
-    let script = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/clients/mastodon_py_flow.py"
-    );
-    let (a_base, b_base) = (a.base.clone(), b.base.clone());
-    let output = tokio::task::spawn_blocking(move || {
-        Command::new(py)
-            .args([script, &a_base, &b_base, PASSWORD, &bob_token])
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        output.status.success(),
-        "Mastodon.py flow failed:\n{stdout}\n{stderr}"
-    );
-    let r: serde_json::Value = serde_json::from_str(stdout.lines().last().unwrap_or_default())
-        .unwrap_or_else(|e| panic!("no JSON from the script ({e}):\n{stdout}\n{stderr}"));
-    eprintln!("Mastodon.py saw: {r}");
+    let args = vec![a.base.clone(), b.base.clone(), PASSWORD.into(), bob_token];
+    let r = run_script(py, "mastodon_py_flow.py", args).await;
     assert_eq!(r["login"], "alice");
     assert!(r["instance_version"].as_str().unwrap().starts_with("4."));
     for check in [
@@ -91,30 +92,8 @@ async fn mastodon_py_social_features() {
         let m = app.member(name, Role::Member).await;
         tokens.push(app.token(&m).await);
     }
-    let script = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/clients/mastodon_py_social.py"
-    );
-    let base = app.base.clone();
-    let output = tokio::task::spawn_blocking(move || {
-        Command::new(py)
-            .arg(script)
-            .arg(base)
-            .args(&tokens)
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        output.status.success(),
-        "Mastodon.py social script failed:\n{stdout}\n{stderr}"
-    );
-    let r: serde_json::Value = serde_json::from_str(stdout.lines().last().unwrap_or_default())
-        .unwrap_or_else(|e| panic!("no JSON from the script ({e}):\n{stdout}\n{stderr}"));
-    eprintln!("Mastodon.py saw: {r}");
+    let args = [vec![app.base.clone()], tokens].concat();
+    let r = run_script(py, "mastodon_py_social.py", args).await;
     use serde_json::json;
     let expect = json!({
         "display_name": "Bob the Biologist",
