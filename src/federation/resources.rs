@@ -27,7 +27,7 @@ use crate::{
         actors::ApubActor,
         error::FedError,
         protocol::{PUBLIC, id_of, items, url_of},
-        publish::{enqueue, follower_inboxes},
+        publish::{enqueue, follower_inboxes, inbox_of},
     },
 };
 use activitypub_federation::{config::Data, fetch::object_id::ObjectId};
@@ -162,10 +162,32 @@ pub fn document(state: &AppState, r: &Resource) -> Value {
     doc
 }
 
-/// Remote inboxes that hear about a resource: the owner's followers and,
-/// in a group, the group's members; public ones also go to our portals.
+/// The remote owner of the resource this one remixes: the source's server
+/// must hear of the remix so that its page lists it and counts it, as the
+/// author of a post hears of a reply.
+async fn remote_source_owner(state: &AppState, r: &Resource) -> AppResult<Option<actors::Model>> {
+    let Some(source) = r.model.derived_from_id else {
+        return Ok(None);
+    };
+    let Some(source) = queries::resources::by_id(&state.db, source).await? else {
+        return Ok(None);
+    };
+    if source.local {
+        return Ok(None);
+    }
+    queries::actors::by_id(&state.db, source.owner_id)
+        .await
+        .map_err(Into::into)
+}
+
+/// Remote inboxes that hear about a resource: the owner's followers, the
+/// owner of a remote source and, in a group, the group's members; public
+/// ones also go to our portals.
 async fn audience(state: &AppState, r: &Resource) -> AppResult<BTreeSet<String>> {
     let mut out = follower_inboxes(state, r.model.owner_id).await?;
+    if let Some(owner) = remote_source_owner(state, r).await? {
+        out.extend(inbox_of(&owner));
+    }
     if let Some(g) = r.model.group_id
         && g != r.model.owner_id
     {
@@ -192,7 +214,12 @@ pub async fn publish(state: &AppState, event: &Event) -> AppResult<()> {
             {
                 return Ok(());
             }
-            let doc = document(state, &r);
+            let mut doc = document(state, &r);
+            if let Some(owner) = remote_source_owner(state, &r).await?
+                && let Some(cc) = doc["cc"].as_array_mut()
+            {
+                cc.push(json!(owner.ap_id));
+            }
             let (kind, activity_id) = match event {
                 Event::ResourcePublished(_) => (
                     "Create",

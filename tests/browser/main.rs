@@ -13,6 +13,7 @@ mod common;
 mod harness;
 
 mod accounts;
+mod across;
 mod events;
 mod groups;
 mod portal;
