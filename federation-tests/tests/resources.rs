@@ -253,6 +253,12 @@ async fn resources_reach_libraries_and_mastodon() {
     assert_eq!(revisions.len(), 2);
     let diff = bob_b.get(&format!("{BASE}/{id_b}/diff")).await;
     assert_eq!(diff["fields"][0]["field"], "title", "{diff}");
+    // The file did not change: the diff on B says so, as it does on A.
+    assert_eq!(diff["files"], serde_json::json!([]), "{diff}");
+    let on_a = a.api(&alice).get(&format!("{BASE}/{id_a}/diff")).await;
+    assert_eq!(on_a["files"], serde_json::json!([]), "{on_a}");
+    let files_b = bob_b.get(&format!("{BASE}/{id_b}")).await["files"].clone();
+    assert_eq!(files_b.as_array().map(Vec::len), Some(1), "{files_b}");
     peer.wait_for_activity("Update", |r| r.object_id() == uri)
         .await;
 

@@ -78,19 +78,20 @@ fn file_rows(resource_id: i64, list: &[RemoteFile]) -> Vec<resource_files::Model
         .collect()
 }
 
+/// A stored file of a remote resource, as its origin describes it.
+fn remote_file(f: &resource_files::Model) -> RemoteFile {
+    RemoteFile {
+        kind: f.kind.clone(),
+        url: f.remote_url.clone().unwrap_or_default(),
+        name: f.name.clone(),
+        media_type: f.content_type.clone(),
+        size: f.size,
+    }
+}
+
 /// Did anything an edit can change change?
 fn changed(current: &super::Resource, r: &RemoteResource) -> bool {
-    let files: Vec<RemoteFile> = current
-        .files
-        .iter()
-        .map(|f| RemoteFile {
-            kind: f.kind.clone(),
-            url: f.remote_url.clone().unwrap_or_default(),
-            name: f.name.clone(),
-            media_type: f.content_type.clone(),
-            size: f.size,
-        })
-        .collect();
+    let files: Vec<RemoteFile> = current.files.iter().map(remote_file).collect();
     current.model.title != r.title
         || current.model.description_html != r.description_html
         || current.model.licence != r.licence
@@ -109,6 +110,8 @@ pub async fn upsert(state: &AppState, r: RemoteResource) -> AppResult<resources:
     let existing = queries::resources::by_ap_id(&state.db, &r.ap_id).await?;
     let authors = serde_json::to_string(&r.authors).map_err(AppError::internal)?;
     let txn = crate::db::begin(&state.db).await?;
+    // Positions in `r.files` of files we already hold.
+    let mut kept: Vec<usize> = Vec::new();
     let id = match existing {
         Some(e) => {
             if e.owner_id != r.owner.id || e.local {
@@ -139,8 +142,21 @@ pub async fn upsert(state: &AppState, r: RemoteResource) -> AppResult<resources:
             a.revision = Set(revision);
             a.updated_at = Set(r.updated.unwrap_or(now).min(now));
             queries::resources::update(&txn, a).await?;
-            let old: Vec<i64> = current.files.iter().map(|f| f.id).collect();
-            queries::resources::retire_files(&txn, &old, revision).await?;
+            // A file the new revision still lists keeps its row (so the
+            // diff between revisions shows only what changed); the others
+            // are retired, and the new ones inserted below.
+            let mut retired = Vec::new();
+            for f in &current.files {
+                let same = remote_file(f);
+                match r.files.iter().position(|g| *g == same) {
+                    Some(pos) => {
+                        kept.push(pos);
+                        queries::resources::set_file_position(&txn, f.id, pos as i32).await?;
+                    }
+                    None => retired.push(f.id),
+                }
+            }
+            queries::resources::retire_files(&txn, &retired, revision).await?;
             e.id
         }
         None => {
@@ -189,8 +205,10 @@ pub async fn upsert(state: &AppState, r: RemoteResource) -> AppResult<resources:
         }
     };
     queries::resources::set_labels(&txn, id, &labels(&r)).await?;
-    for row in file_rows(id, &r.files) {
-        queries::resources::insert_file(&txn, row.into_active_model()).await?;
+    for (pos, row) in file_rows(id, &r.files).into_iter().enumerate() {
+        if !kept.contains(&pos) {
+            queries::resources::insert_file(&txn, row.into_active_model()).await?;
+        }
     }
     let stored = read::load(&txn, id)
         .await?
