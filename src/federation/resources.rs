@@ -183,11 +183,13 @@ async fn remote_source_owner(state: &AppState, r: &Resource) -> AppResult<Option
 /// Remote inboxes that hear about a resource: the owner's followers, the
 /// owner of a remote source and, in a group, the group's members; public
 /// ones also go to our portals.
-async fn audience(state: &AppState, r: &Resource) -> AppResult<BTreeSet<String>> {
+async fn audience(
+    state: &AppState,
+    r: &Resource,
+    source_owner: Option<&actors::Model>,
+) -> AppResult<BTreeSet<String>> {
     let mut out = follower_inboxes(state, r.model.owner_id).await?;
-    if let Some(owner) = remote_source_owner(state, r).await? {
-        out.extend(inbox_of(&owner));
-    }
+    out.extend(source_owner.and_then(inbox_of));
     if let Some(g) = r.model.group_id
         && g != r.model.owner_id
     {
@@ -215,7 +217,8 @@ pub async fn publish(state: &AppState, event: &Event) -> AppResult<()> {
                 return Ok(());
             }
             let mut doc = document(state, &r);
-            if let Some(owner) = remote_source_owner(state, &r).await?
+            let source_owner = remote_source_owner(state, &r).await?;
+            if let Some(owner) = &source_owner
                 && let Some(cc) = doc["cc"].as_array_mut()
             {
                 cc.push(json!(owner.ap_id));
@@ -239,7 +242,7 @@ pub async fn publish(state: &AppState, event: &Event) -> AppResult<()> {
                 "cc": doc["cc"],
                 "object": doc,
             });
-            let inboxes = audience(state, &r).await?;
+            let inboxes = audience(state, &r, source_owner.as_ref()).await?;
             enqueue(
                 state,
                 &r.owner,
@@ -266,7 +269,8 @@ pub async fn publish(state: &AppState, event: &Event) -> AppResult<()> {
                 "cc": r.owner.followers_url.clone().into_iter().collect::<Vec<_>>(),
                 "object": { "id": r.model.ap_id, "type": "Tombstone" },
             });
-            let inboxes = audience(state, &r).await?;
+            let source_owner = remote_source_owner(state, &r).await?;
+            let inboxes = audience(state, &r, source_owner.as_ref()).await?;
             enqueue(
                 state,
                 &r.owner,

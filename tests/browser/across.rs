@@ -77,14 +77,7 @@ async fn event_with_a_participant_from_another_instance() {
     fill(&c, "timezone", "Europe/Paris").await;
     fill(&c, "location_name", "Town hall").await;
     fill(&c, "capacity", "20").await;
-    c.find(Locator::Css(
-        "select[name='join_mode'] option[value='approval']",
-    ))
-    .await
-    .unwrap()
-    .click()
-    .await
-    .unwrap();
+    choose(&c, "select[name='join_mode'] option[value='approval']").await;
     click(&c, "main form button[type=submit]").await;
     assert!(text(&c).await.contains("The event is saved."));
     let a_event = c.current_url().await.unwrap().path().to_string();
@@ -181,25 +174,10 @@ async fn resource_shared_found_remixed_and_downloaded_across_instances() {
     c.goto(&format!("{}/resources/new", a.base)).await.unwrap();
     fill(&c, "title", "Tides and the moon").await;
     fill(&c, "description", "Worksheet on **tides**.").await;
-    c.find(Locator::Css("#f-files"))
-        .await
-        .unwrap()
-        .send_keys(pdf.to_str().unwrap())
-        .await
-        .unwrap();
-    c.find(Locator::Css("#f-licence"))
-        .await
-        .unwrap()
-        .select_by_value("CC-BY-4.0")
-        .await
-        .unwrap();
+    attach(&c, "#f-files", &pdf).await;
+    select(&c, "#f-licence", "CC-BY-4.0").await;
     fill(&c, "attribution", "Coastal schools network").await;
-    c.find(Locator::Css("input[name='publish']"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    choose(&c, "input[name='publish']").await;
     click(&c, "main form button[type=submit]").await;
     assert!(text(&c).await.contains("The resource has been saved."));
     let a_page = c.current_url().await.unwrap().as_str().to_string();
@@ -225,27 +203,11 @@ async fn resource_shared_found_remixed_and_downloaded_across_instances() {
     checks.page(&c, "remote resource page on B").await;
 
     // The file stays at its origin: the download link points to A.
-    let href = c
-        .find(Locator::Css("main a[download]"))
-        .await
-        .unwrap()
-        .attr("href")
-        .await
-        .unwrap()
-        .unwrap();
+    let href = download_href(&c).await;
     assert!(href.starts_with(&a.base), "{href}");
     // Fetched from A's own origin, as the browser's download would be.
     c.goto(&a_page).await.unwrap();
-    let got = c
-        .execute_async(
-            "const done = arguments[arguments.length - 1];
-             fetch(arguments[0]).then(async r => done([r.status, r.headers.get('content-type'),
-                 r.headers.get('content-disposition'), (await r.text()).slice(0, 8)]))
-               .catch(e => done(['failed', String(e)]));",
-            vec![json!(href)],
-        )
-        .await
-        .unwrap();
+    let got = fetch_from_page(&c, &href).await;
     assert_eq!(got[0], json!(200), "{got}");
     assert_eq!(got[1], json!("application/pdf"));
     assert!(got[2].as_str().unwrap().starts_with("attachment;"), "{got}");
@@ -258,12 +220,7 @@ async fn resource_shared_found_remixed_and_downloaded_across_instances() {
     assert!(t.contains("Your remix has been created as a draft"), "{t}");
     checks.page(&c, "remix draft form on B").await;
     fill(&c, "title", "Tides and the moon, for younger pupils").await;
-    c.find(Locator::Css("input[name='publish']"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    choose(&c, "input[name='publish']").await;
     click(&c, "main form button[type=submit]").await;
     let t = text(&c).await;
     assert!(t.contains("Tides and the moon, for younger pupils"), "{t}");

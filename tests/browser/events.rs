@@ -2,7 +2,6 @@
 
 use crate::common::{Backend, PASSWORD, TestApp};
 use crate::harness::*;
-use fantoccini::Locator;
 use staffroom::domain::accounts::Role;
 
 /// An organiser runs an event: creates it with the form, sees it in the
@@ -33,14 +32,7 @@ async fn organiser_runs_an_event() {
     fill(&c, "timezone", "Europe/Paris").await;
     fill(&c, "location_name", "School hall").await;
     fill(&c, "capacity", "30").await;
-    c.find(Locator::Css(
-        "select[name='join_mode'] option[value='approval']",
-    ))
-    .await
-    .unwrap()
-    .click()
-    .await
-    .unwrap();
+    choose(&c, "select[name='join_mode'] option[value='approval']").await;
     fill(&c, "tags", "science").await;
     click(&c, "main form button[type=submit]").await;
     let t = text(&c).await;

@@ -342,3 +342,58 @@ pub async fn set_value(c: &Client, name: &str, value: &str) {
     .await
     .unwrap();
 }
+
+/// Click a checkbox, radio button or `<option>` (nothing new loads).
+pub async fn choose(c: &Client, css: &str) {
+    c.find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|_| panic!("element {css}"))
+        .click()
+        .await
+        .unwrap();
+}
+
+/// Pick `value` in the `<select>` found by `css`.
+pub async fn select(c: &Client, css: &str, value: &str) {
+    c.find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|_| panic!("element {css}"))
+        .select_by_value(value)
+        .await
+        .unwrap();
+}
+
+/// Put a file from disk in the file input found by `css`.
+pub async fn attach(c: &Client, css: &str, path: &std::path::Path) {
+    c.find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|_| panic!("element {css}"))
+        .send_keys(path.to_str().unwrap())
+        .await
+        .unwrap();
+}
+
+/// The address of the page's download button.
+pub async fn download_href(c: &Client) -> String {
+    c.find(Locator::Css("main a[download]"))
+        .await
+        .unwrap()
+        .attr("href")
+        .await
+        .unwrap()
+        .unwrap()
+}
+
+/// Fetch `href` from the current page, as its download would: status,
+/// Content-Type, Content-Disposition and the first 8 characters of the body.
+pub async fn fetch_from_page(c: &Client, href: &str) -> Value {
+    c.execute_async(
+        "const done = arguments[arguments.length - 1];
+         fetch(arguments[0]).then(async r => done([r.status, r.headers.get('content-type'),
+             r.headers.get('content-disposition'), (await r.text()).slice(0, 8)]))
+           .catch(e => done(['failed', String(e)]));",
+        vec![serde_json::json!(href)],
+    )
+    .await
+    .unwrap()
+}

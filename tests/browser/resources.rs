@@ -2,7 +2,6 @@
 
 use crate::common::{Backend, PASSWORD, TestApp};
 use crate::harness::*;
-use fantoccini::Locator;
 use serde_json::json;
 use staffroom::domain::accounts::Role;
 
@@ -38,31 +37,11 @@ async fn resource_upload_search_download() {
     checks.page(&c, "upload form").await;
     fill(&c, "title", "Volcanoes of Europe").await;
     fill(&c, "description", "A map and **questions** on volcanoes.").await;
-    c.find(Locator::Css("#f-files"))
-        .await
-        .unwrap()
-        .send_keys(pdf.to_str().unwrap())
-        .await
-        .unwrap();
-    c.find(Locator::Css("#f-licence"))
-        .await
-        .unwrap()
-        .select_by_value("CC-BY-SA-4.0")
-        .await
-        .unwrap();
+    attach(&c, "#f-files", &pdf).await;
+    select(&c, "#f-licence", "CC-BY-SA-4.0").await;
     fill(&c, "attribution", "Geography team").await;
-    c.find(Locator::Css("input[name='subjects'][value='geography']"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    c.find(Locator::Css("input[name='publish']"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    choose(&c, "input[name='subjects'][value='geography']").await;
+    choose(&c, "input[name='publish']").await;
     click(&c, "main form button[type=submit]").await;
     let t = text(&c).await;
     assert!(t.contains("The resource has been saved."), "{t}");
@@ -87,24 +66,8 @@ async fn resource_upload_search_download() {
     assert_eq!(c.current_url().await.unwrap(), page);
 
     // The download button gives the file, as a download.
-    let href = c
-        .find(Locator::Css("main a[download]"))
-        .await
-        .unwrap()
-        .attr("href")
-        .await
-        .unwrap()
-        .unwrap();
-    let got = c
-        .execute_async(
-            "const done = arguments[arguments.length - 1];
-             fetch(arguments[0]).then(async r => done([r.status, r.headers.get('content-type'),
-                 r.headers.get('content-disposition'), (await r.text()).slice(0, 8)]))
-               .catch(e => done(['failed', String(e)]));",
-            vec![json!(href)],
-        )
-        .await
-        .unwrap();
+    let href = download_href(&c).await;
+    let got = fetch_from_page(&c, &href).await;
     assert_eq!(got[0], json!(200), "{got}");
     assert_eq!(got[1], json!("application/pdf"));
     assert!(got[2].as_str().unwrap().starts_with("attachment;"), "{got}");
