@@ -574,6 +574,20 @@ async fn bad_uploads(backend: Backend) {
             StatusCode::UNPROCESSABLE_ENTITY,
             "really a ZIP",
         ),
+        (
+            "../../../etc/passwd.pdf",
+            PDF.to_vec(),
+            "application/pdf",
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "contains a path",
+        ),
+        (
+            "..\\..\\boot.ini",
+            b"[boot]\nx=1\n".to_vec(),
+            "text/plain",
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "contains a path",
+        ),
     ];
     for (name, bytes, mime, expected, words) in cases {
         // A good file first: refusing the second must not keep the first.
@@ -587,23 +601,6 @@ async fn bad_uploads(backend: Backend) {
     let (_, mine) = get(&app, Some(&ta), &format!("{BASE}?mine=true")).await;
     assert!(mine.as_array().unwrap().is_empty(), "{mine}");
 
-    // Path traversal in a name only ever gives a plain file name.
-    let (status, r) = create(
-        &app,
-        &ta,
-        form("../../../etc/passwd.pdf", PDF, "application/pdf"),
-    )
-    .await;
-    assert_eq!(status, StatusCode::OK, "{r}");
-    assert_eq!(r["files"][0]["name"], "passwd.pdf");
-    let (status, r) = create(
-        &app,
-        &ta,
-        form("..\\..\\boot.ini", b"[boot]\nx=1\n", "text/plain"),
-    )
-    .await;
-    assert_eq!(status, StatusCode::OK, "{r}");
-    assert_eq!(r["files"][0]["name"], "boot.txt");
     // An image, a ZIP called what it is, and a preview.
     let (status, r) = create(&app, &ta, form("photo.png", PNG, "image/png")).await;
     assert_eq!(status, StatusCode::OK, "{r}");
@@ -632,7 +629,34 @@ async fn bad_uploads(backend: Backend) {
     .await;
     assert_eq!(status, StatusCode::OK, "{r}");
     assert_eq!(r["files"][0]["content_type"], "application/zip");
-    assert_eq!(stored_files(&app), 4);
+    assert_eq!(stored_files(&app), 2);
+
+    // A bad file in an edit refuses the whole edit: no new revision, no file.
+    let id = r["id"].as_str().unwrap().to_string();
+    let (status, body) = send(
+        &app,
+        &ta,
+        reqwest::Method::PATCH,
+        &format!("{BASE}/{id}"),
+        Form::new()
+            .text("title", "Renamed package")
+            .part("files", file("extra.txt", b"fine\n", "text/plain"))
+            .part("files", file("sheet.pdf", PNG, "application/pdf")),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("really a PNG"),
+        "{body}"
+    );
+    let (_, now) = get(&app, Some(&ta), &format!("{BASE}/{id}")).await;
+    assert_eq!(now["revision"], 1, "{now}");
+    assert_ne!(now["title"], "Renamed package");
+    assert_eq!(now["files"].as_array().unwrap().len(), 1);
+    assert_eq!(stored_files(&app), 2, "nothing half-stored by the edit");
     app.stop().await;
 }
 db_test!(bad_uploads);

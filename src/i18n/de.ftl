@@ -813,6 +813,7 @@ error-resource-zip = Dieses ZIP-Archiv kann nicht gelesen werden.
 error-resource-file-empty = Die Datei „{ $name }“ ist leer.
 error-resource-file-type = Die Datei „{ $name }“ hat keinen für Materialien zulässigen Typ (PDF, Office- und OpenDocument-Dateien, Bilder, Audio, Video, Text, ZIP-Pakete).
 error-resource-file-mismatch = Die Datei „{ $name }“ gibt sich als { $claimed }-Datei aus, ist aber eine { $actual }-Datei.
+error-resource-file-path = Der Dateiname „{ $name }“ enthält einen Pfad; laden Sie die Datei nur unter ihrem eigenen Namen hoch.
 error-revision-number = Revisionen sind 1, 2, 3… nummeriert: „{ $value }“ gehört nicht dazu.
 nav-resources = Bibliothek
 flash-resource-saved = Das Material wurde gespeichert.

@@ -814,6 +814,7 @@ error-resource-zip = This ZIP archive cannot be read.
 error-resource-file-empty = The file “{ $name }” is empty.
 error-resource-file-type = The file “{ $name }” is not of a kind resources may contain (PDF, office and OpenDocument files, images, audio, video, plain text, ZIP packages).
 error-resource-file-mismatch = The file “{ $name }” is called a { $claimed } file but is really a { $actual } file.
+error-resource-file-path = The file name “{ $name }” contains a path; upload the file under its own name only.
 error-revision-number = Revisions are numbered 1, 2, 3…: “{ $value }” is not one of them.
 nav-resources = Library
 flash-resource-saved = The resource has been saved.

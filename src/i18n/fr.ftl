@@ -816,6 +816,7 @@ error-resource-zip = Cette archive ZIP est illisible.
 error-resource-file-empty = Le fichier « { $name } » est vide.
 error-resource-file-type = Le fichier « { $name } » n’est pas d’un type accepté dans les ressources (PDF, documents bureautiques et OpenDocument, images, audio, vidéo, texte brut, paquets ZIP).
 error-resource-file-mismatch = Le fichier « { $name } » se présente comme un fichier { $claimed } mais c’est en réalité un fichier { $actual }.
+error-resource-file-path = Le nom de fichier « { $name } » contient un chemin ; envoyez le fichier sous son seul nom.
 error-revision-number = Les révisions sont numérotées 1, 2, 3… : « { $value } » n’en fait pas partie.
 nav-resources = Bibliothèque
 flash-resource-saved = La ressource a été enregistrée.

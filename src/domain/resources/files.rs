@@ -6,7 +6,8 @@
 //! ZIP-based formats are told apart by the entries of the archive's central
 //! directory: OOXML (`[Content_Types].xml` with `word/`, `xl/` or `ppt/`),
 //! OpenDocument (a `mimetype` entry), EPUB, SCORM (`imsmanifest.xml`) and
-//! H5P (`h5p.json`) packages. Names are reduced to a safe file name; storage
+//! H5P (`h5p.json`) packages. Names holding a path are refused; the rest are
+//! reduced to a safe file name; storage
 //! keys are generated. All files of a request are checked before the first
 //! is stored, and stored ones are removed again when a later step fails.
 
@@ -283,6 +284,14 @@ fn label(mime: &str) -> String {
 /// and declared type claim.
 pub fn check(state: &AppState, upload: Upload) -> AppResult<Checked> {
     let shown: String = upload.name.chars().take(80).collect();
+    // Browsers send a bare file name; a path in it comes from a script trying
+    // to write outside the upload, so it is refused rather than quietly cut.
+    if upload.name.contains(['/', '\\', '\0']) || upload.name.trim() == ".." {
+        return Err(AppError::Unprocessable(msg!(
+            "error-resource-file-path",
+            name = shown
+        )));
+    }
     if upload.bytes.is_empty() {
         return Err(AppError::Unprocessable(msg!(
             "error-resource-file-empty",
