@@ -299,10 +299,29 @@ async fn upload_edit_remix(backend: Backend) {
     assert_eq!(remixes[0]["id"], remix_id.as_str());
     let (_, sorted) = get(&app, None, &format!("{BASE}?sort=remixes")).await;
     assert_eq!(sorted[0]["id"], id.as_str());
+    // The source was downloaded once, the remix never; the remix is newer.
+    let (_, sorted) = get(&app, None, &format!("{BASE}?sort=downloads")).await;
+    assert_eq!(sorted[0]["id"], id.as_str(), "{sorted}");
+    assert_eq!(sorted[1]["id"], remix_id.as_str(), "{sorted}");
+    let (_, sorted) = get(&app, None, &format!("{BASE}?sort=newest")).await;
+    assert_eq!(sorted[0]["id"], remix_id.as_str(), "{sorted}");
+    assert_eq!(sorted[1]["id"], id.as_str(), "{sorted}");
 
     // No derivatives: remixing is refused with the reason.
     let nd = fractions_with("Exam paper", &[("licence", "CC-BY-ND-4.0".to_string())]);
     let (_, nd) = create(&app, &ta, nd).await;
+    let nd_id = nd["id"].as_str().unwrap();
+    // "Exam paper" has "worksheet" only as a tag, "solutions" only in its
+    // description and "Moulin" only in its attribution: each word finds it.
+    for word in ["worksheet", "solutions", "moulin"] {
+        let (_, hits) = get(&app, None, &format!("{BASE}?q={word}")).await;
+        assert!(
+            hits.as_array().unwrap().iter().any(|h| h["id"] == nd_id),
+            "{word}: {hits}"
+        );
+    }
+    let (_, hits) = get(&app, None, &format!("{BASE}?q=volcanoes")).await;
+    assert!(hits.as_array().unwrap().is_empty(), "{hits}");
     let (status, body) = send(
         &app,
         &tb,

@@ -164,7 +164,7 @@ async fn library_in_the_browser(backend: Backend) {
         .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(r.bytes().await.unwrap().as_ref(), PDF);
-    b.get(&path).await.assert_contains("1 downloads");
+    b.get(&path).await.assert_contains("1 download ·");
 
     // Bob remixes it; the source lists the remix.
     let bob = app.browser();
@@ -182,7 +182,7 @@ async fn library_in_the_browser(backend: Backend) {
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     let page = b.get(&path).await;
     page.assert_contains(&esc(&remix));
-    page.assert_contains("used by 1 remixes");
+    page.assert_contains("used by 1 remix<");
 
     // The Atom feed of a view.
     let feed = app
@@ -201,6 +201,34 @@ async fn library_in_the_browser(backend: Backend) {
         "{xml}"
     );
     assert!(xml.contains("https://creativecommons.org/licenses/by-nc/4.0/"));
+    // The view's page announces its feed to feed readers, filters included.
+    let page = b.get("/resources?subject=biology").await;
+    page.assert_contains("rel=\"alternate\" type=\"application/atom+xml\"");
+    page.assert_contains(&esc("/resources/feed.atom?subject=biology"));
+    // Search words, other filters and sorting apply to the feed as to the page.
+    for (query, found) in [
+        ("q=photosynthesis&sort=downloads", true),
+        ("q=department", true),
+        ("subject=history", false),
+        ("q=volcanoes&sort=newest", false),
+        ("licence=CC-BY-SA-4.0", false),
+    ] {
+        let xml = app
+            .api()
+            .get(app.url(&format!("/resources/feed.atom?{query}")))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(xml.starts_with("<?xml"), "{query}: {xml}");
+        assert_eq!(
+            xml.contains("<title>Photosynthesis lab, with worksheet</title>"),
+            found,
+            "{query}: {xml}"
+        );
+    }
 
     // A group's resources tab.
     staffroom::domain::groups::create(

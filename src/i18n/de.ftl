@@ -846,7 +846,13 @@ resources-none-found = Kein Material passt zu dieser Suche.
 resources-none = Es wurden noch keine Materialien geteilt.
 resource-draft = Entwurf
 resource-by = Von
-resource-counts = { $downloads } Downloads · in { $remixes } Remixen verwendet
+resource-counts = { $downloads ->
+    [one] { $downloads } Download
+   *[other] { $downloads } Downloads
+} · in { $remixes ->
+    [one] { $remixes } Remix
+   *[other] { $remixes } Remixen
+} verwendet
 resource-in-group = in
 resource-revision = Revision { $number }
 resource-at-origin = auf { $origin }

@@ -847,7 +847,13 @@ resources-none-found = No resource matches this search.
 resources-none = No resources have been shared yet.
 resource-draft = Draft
 resource-by = By
-resource-counts = { $downloads } downloads · used by { $remixes } remixes
+resource-counts = { $downloads ->
+    [one] { $downloads } download
+   *[other] { $downloads } downloads
+} · used by { $remixes ->
+    [one] { $remixes } remix
+   *[other] { $remixes } remixes
+}
 resource-in-group = in
 resource-revision = Revision { $number }
 resource-at-origin = on { $origin }

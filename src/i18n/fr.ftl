@@ -849,7 +849,10 @@ resources-none-found = Aucune ressource ne correspond à cette recherche.
 resources-none = Aucune ressource n’a encore été partagée.
 resource-draft = Brouillon
 resource-by = Par
-resource-counts = { $downloads } téléchargements · utilisée par { $remixes } remix
+resource-counts = { $downloads ->
+    [one] { $downloads } téléchargement
+   *[other] { $downloads } téléchargements
+} · utilisée par { $remixes } remix
 resource-in-group = dans
 resource-revision = Révision { $number }
 resource-at-origin = sur { $origin }

@@ -229,7 +229,7 @@ async fn resource_shared_found_remixed_and_downloaded_across_instances() {
 
     // A hears of the remix: its page lists it, and counts it as used by one.
     let t = wait_text(&c, &a_page, "for younger pupils").await;
-    assert!(t.contains("1 downloads · used by 1 remixes"), "{t}");
+    assert!(t.contains("1 download · used by 1 remix"), "{t}");
     checks.page(&c, "source with a remote remix on A").await;
     assert!(checks.pages >= 5);
 

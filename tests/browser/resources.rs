@@ -73,7 +73,7 @@ async fn resource_upload_search_download() {
     assert!(got[2].as_str().unwrap().starts_with("attachment;"), "{got}");
     assert_eq!(got[3], json!("%PDF-1.4"));
     c.refresh().await.unwrap();
-    assert!(text(&c).await.contains("1 downloads"));
+    assert!(text(&c).await.contains("1 download ·"));
 
     // An edit, and the page of its changes.
     click(&c, "main a[href$='/edit']").await;
