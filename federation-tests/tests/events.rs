@@ -242,6 +242,40 @@ async fn the_poll_on_another_staffroom_is_the_event_answer() {
             .ok_or_else(|| format!("{list:?}"))
     })
     .await;
+    // A changed mind is a second vote; it replaces the first in the tally.
+    let changed = bob_b
+        .post(
+            &format!("/api/v1/polls/{}/votes", str_field(&poll, "id")),
+            &json!({"choices": ["0"]}),
+        )
+        .await;
+    let votes: Vec<u64> = changed["options"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["votes_count"].as_u64().unwrap_or(0))
+        .collect();
+    assert_eq!(votes, [1, 0, 0], "{changed}");
+    // "Going" is a Join, pending until the organiser's server accepts it.
+    let e = bob_b.get(&format!("{EVENTS}/{id_b}")).await;
+    assert!(e["rsvp"] == "pending" || e["rsvp"] == "going", "{e}");
+    wait_for("A lists bob as going", async || {
+        let list = alice_a
+            .list(&format!("{EVENTS}/{id_a}/participants"), &[])
+            .await;
+        list.iter()
+            .find(|p| p["account"]["acct"] == bob.acct && p["status"] == "going")
+            .cloned()
+            .ok_or_else(|| format!("{list:?}"))
+    })
+    .await;
+    wait_for("B shows bob as going", async || {
+        let e = bob_b.get(&format!("{EVENTS}/{id_b}")).await;
+        (e["rsvp"] == "going")
+            .then_some(())
+            .ok_or_else(|| e.to_string())
+    })
+    .await;
 
     // B's web home shows the event's post, not the poll beside it.
     let web = b.web_login(&bob).await;
@@ -355,6 +389,45 @@ async fn mastodon_peer_gets_a_readable_event_and_answers_by_poll() {
     .await;
     let e = alice_a.get(&format!("{EVENTS}/{id}")).await;
     assert_eq!(e["participant_count"], 1);
+    let tally = |q: &serde_json::Value| -> Vec<u64> {
+        q["oneOf"]
+            .as_array()
+            .map(|o| {
+                o.iter()
+                    .map(|o| o["replies"]["totalItems"].as_u64().unwrap_or(0))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    peer.wait_for_activity("Update", |r| {
+        r.object()["id"] == question_id.as_str() && tally(r.object()) == [1, 0, 0]
+    })
+    .await;
+
+    // Pat changes the answer with a second vote: on an event's poll it
+    // replaces the first, in the answer and in the tally Mastodon shows.
+    let vote_id = format!("{}#votes/2", pat.actor_id);
+    let mut second = vote.clone();
+    second["id"] = json!(format!("{vote_id}/activity"));
+    second["object"]["id"] = json!(vote_id);
+    second["object"]["name"] = json!("Maybe");
+    peer.send_raw(&pat, &format!("{}/inbox", alice.actor_id), &second)
+        .await
+        .assert_accepted();
+    wait_for("A lists pat as maybe", async || {
+        let list = alice_a
+            .list(&format!("{EVENTS}/{id}/participants"), &[])
+            .await;
+        list.iter()
+            .find(|p| p["account"]["acct"] == pat.acct && p["status"] == "maybe")
+            .cloned()
+            .ok_or_else(|| format!("{list:?}"))
+    })
+    .await;
+    peer.wait_for_activity("Update", |r| {
+        r.object()["id"] == question_id.as_str() && tally(r.object()) == [0, 1, 0]
+    })
+    .await;
 }
 
 /// A Mobilizon-style participant: Join and Leave from another server, an

@@ -137,10 +137,14 @@ pub async fn vote(
     if expired(&p) {
         return Err(AppError::Unprocessable(msg!("error-poll-closed")));
     }
-    if !queries::polls::votes_of(&state.db, p.id, me.id)
+    // An event's poll is an RSVP, and an RSVP may change: a new vote there
+    // replaces the old one, so the tally follows the answer. Other polls keep
+    // one vote per member, as Mastodon does.
+    let event = queries::calendar::by_poll(&state.db, status.id).await?;
+    let voted = !queries::polls::votes_of(&state.db, p.id, me.id)
         .await?
-        .is_empty()
-    {
+        .is_empty();
+    if voted && event.is_none() {
         return Err(AppError::Unprocessable(msg!("error-poll-voted")));
     }
     let n = options(&p).len();
@@ -153,13 +157,15 @@ pub async fn vote(
     // A vote on an event's Going / Maybe / Can't go poll is the member's
     // answer to the event, given the way this server answers events (a
     // Join to another server's); a refusal (a full event) is the vote's error.
-    let event = queries::calendar::by_poll(&state.db, status.id).await?;
     let mut answered = Vec::new();
     if let Some(e) = &event {
         let option = options(&p).into_iter().nth(choices[0]).unwrap_or_default();
         answered = crate::domain::calendar::answer_by_vote(state, me, e.id, &option).await?;
     }
     let txn = crate::db::begin(&state.db).await?;
+    if voted {
+        queries::polls::delete_votes_of(&txn, p.id, me.id).await?;
+    }
     let mut rows = Vec::new();
     for c in &choices {
         rows.push(
@@ -224,10 +230,23 @@ pub async fn receive_vote(
         return Ok(true);
     }
     let existing = queries::polls::votes_of(&state.db, p.id, voter.id).await?;
-    if existing.iter().any(|v| v.choice == choice as i32) || (!p.multiple && !existing.is_empty()) {
+    if existing.iter().any(|v| v.choice == choice as i32) {
+        return Ok(true);
+    }
+    // A second vote on a single-choice poll counts only on an event's poll,
+    // where it is a changed answer and replaces the first (see `vote`).
+    let replaces = !p.multiple && !existing.is_empty();
+    if replaces
+        && queries::calendar::by_poll(&state.db, question.id)
+            .await?
+            .is_none()
+    {
         return Ok(true);
     }
     let txn = crate::db::begin(&state.db).await?;
+    if replaces {
+        queries::polls::delete_votes_of(&txn, p.id, voter.id).await?;
+    }
     queries::polls::insert_vote(
         &txn,
         poll_votes::ActiveModel {
