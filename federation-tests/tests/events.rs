@@ -641,3 +641,135 @@ async fn mobilizon_and_gancio_events_land_in_the_calendar() {
     assert_eq!(e["location"]["name"], "Colosseo");
     assert_eq!(e["timezone"], "UTC");
 }
+
+/// Every way a remote Join is refused answers with a Reject of that Join: a
+/// full event without a waiting list, the organiser declining a request on
+/// an approval-mode event, and a Join to a cancelled event. The Event on
+/// the wire carries its capacity, what is left and the participant count.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refused_remote_joins_get_a_reject() {
+    let (a, peer) = tokio::join!(Instance::start("a"), Peer::start());
+    let alice = a.create_user("alice").await;
+    let alice_a = a.api(&alice);
+    let (devon, nell, pat) = (
+        peer.add_user("devon").await,
+        peer.add_user("nell").await,
+        peer.add_user("pat").await,
+    );
+    let follow = peer.send_follow(&devon, &alice.actor_id).await;
+    follow.assert_accepted();
+    peer.wait_for_activity("Accept", |r| r.object_id() == follow.id())
+        .await;
+    let year = next_year();
+    let inbox = format!("{}/inbox", alice.actor_id);
+    let join = |who: &str, n: u32, event: &str| {
+        json!({
+            "@context": "https://www.w3.org/ns/activitystreams",
+            "id": format!("{who}/join/{n}"),
+            "type": "Join",
+            "actor": who,
+            "object": event,
+        })
+    };
+    let answer_to = |kind: &'static str, join_id: String| {
+        let peer = &peer;
+        async move {
+            peer.wait_for_activity(kind, |r| r.object_id() == join_id)
+                .await
+        }
+    };
+
+    // One seat, no waiting list: the first Join is accepted, the second refused.
+    let small = alice_a
+        .post(
+            EVENTS,
+            &json!({
+                "title": "Small workshop",
+                "start_time": format!("{year}-04-02T14:00:00+02:00"),
+                "end_time": format!("{year}-04-02T16:00:00+02:00"),
+                "timezone": "Europe/Paris",
+                "location_name": "Room 12",
+                "capacity": 1,
+                "waiting_list": false,
+                "join_mode": "free",
+            }),
+        )
+        .await;
+    let small_uri = small["uri"].as_str().unwrap().to_string();
+    let create = peer
+        .wait_for_activity("Create", |r| r.object_id() == small_uri)
+        .await;
+    assert_eq!(create.object()["maximumAttendeeCapacity"], 1);
+    assert_eq!(create.object()["remainingAttendeeCapacity"], 1);
+    assert_eq!(create.object()["participantCount"], 0);
+    let j = join(&devon.actor_id, 1, &small_uri);
+    peer.send_raw(&devon, &inbox, &j).await.assert_accepted();
+    let accept = answer_to("Accept", j["id"].as_str().unwrap().into()).await;
+    assert_eq!(accept.actor, alice.actor_id);
+    let j = join(&nell.actor_id, 1, &small_uri);
+    peer.send_raw(&nell, &inbox, &j).await.assert_accepted();
+    let reject = answer_to("Reject", j["id"].as_str().unwrap().into()).await;
+    assert_eq!(reject.actor, alice.actor_id);
+    assert_eq!(reject.object()["actor"], nell.actor_id.as_str());
+    let small_id = small["id"].as_str().unwrap();
+    let e = alice_a.get(&format!("{EVENTS}/{small_id}")).await;
+    assert_eq!(e["participant_count"], 1, "{e}");
+    assert_eq!(e["remaining_capacity"], 0, "{e}");
+
+    // Approval mode: a request waits; the organiser declines it.
+    let seminar = alice_a
+        .post(
+            EVENTS,
+            &json!({
+                "title": "Seminar for mentors",
+                "start_time": format!("{year}-05-06T10:00:00+02:00"),
+                "end_time": format!("{year}-05-06T12:00:00+02:00"),
+                "timezone": "Europe/Paris",
+                "location_name": "Room 3",
+                "join_mode": "approval",
+            }),
+        )
+        .await;
+    let seminar_uri = seminar["uri"].as_str().unwrap().to_string();
+    let seminar_id = seminar["id"].as_str().unwrap().to_string();
+    let create = peer
+        .wait_for_activity("Create", |r| r.object_id() == seminar_uri)
+        .await;
+    assert_eq!(create.object()["joinMode"], "restricted");
+    let j = join(&pat.actor_id, 1, &seminar_uri);
+    peer.send_raw(&pat, &inbox, &j).await.assert_accepted();
+    let request = wait_for("A lists pat's request", async || {
+        let list = alice_a
+            .list(&format!("{EVENTS}/{seminar_id}/participants"), &[])
+            .await;
+        list.iter()
+            .find(|p| p["account"]["acct"] == pat.acct && p["status"] == "pending")
+            .cloned()
+            .ok_or_else(|| format!("{list:?}"))
+    })
+    .await;
+    assert!(
+        !peer
+            .received()
+            .iter()
+            .any(|r| r.object_id() == j["id"].as_str().unwrap()),
+        "no answer before the organiser decides"
+    );
+    let account = request["account"]["id"].as_str().unwrap();
+    alice_a
+        .post(
+            &format!("{EVENTS}/{seminar_id}/participants/{account}/reject"),
+            &json!({}),
+        )
+        .await;
+    let reject = answer_to("Reject", j["id"].as_str().unwrap().into()).await;
+    assert_eq!(reject.actor, alice.actor_id);
+
+    // A cancelled event takes no one.
+    alice_a
+        .post(&format!("{EVENTS}/{seminar_id}/cancel"), &json!({}))
+        .await;
+    let j = join(&nell.actor_id, 2, &seminar_uri);
+    peer.send_raw(&nell, &inbox, &j).await.assert_accepted();
+    answer_to("Reject", j["id"].as_str().unwrap().into()).await;
+}
