@@ -56,6 +56,26 @@ async fn cookies_are_secure_behind_https() {
     }
     assert_eq!(r.headers()["x-content-type-options"], "nosniff");
     assert!(r.headers().contains_key("referrer-policy"));
+    // Pages run no script and take styles from this server only; remote
+    // images only over https when loopback federation is off.
+    let csp = r.headers()["content-security-policy"].to_str().unwrap();
+    for part in [
+        "default-src 'self'",
+        "script-src 'none'",
+        "style-src 'self'",
+        "object-src 'none'",
+        "frame-ancestors 'none'",
+    ] {
+        assert!(csp.contains(part), "{part} missing: {csp}");
+    }
+    assert!(csp.contains("img-src 'self' data: https:;"), "{csp}");
+    // JSON is no page: it gets no page policy.
+    let r = client
+        .get(format!("http://{addr}/api/v1/instance"))
+        .send()
+        .await
+        .unwrap();
+    assert!(!r.headers().contains_key("content-security-policy"));
     app.stop().await;
 }
 

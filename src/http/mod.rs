@@ -85,12 +85,46 @@ pub fn router(state: AppState, fed: FederationConfig<AppState>) -> Router {
             HeaderValue::from_static("nosniff"),
         ))
         .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            page_policy(state.config.federation.allow_insecure_loopback),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
             header::REFERRER_POLICY,
             HeaderValue::from_static("same-origin"),
         ))
         .layer(TraceLayer::new_for_http())
         .layer(FederationMiddleware::new(fed))
         .with_state(state)
+}
+
+/// The Content-Security-Policy of HTML pages. They run no script and use
+/// one stylesheet of our own, so anything else injected into a page (a
+/// sanitiser miss in remote content) stays inert. Images and media may come
+/// from other servers (remote avatars, attachments); over plain http only in
+/// loopback test setups. Forms are not limited: OAuth ends in a redirect to
+/// the app's own address. Other responses (files, media) set their own.
+fn page_policy(
+    insecure_loopback: bool,
+) -> impl Fn(&Response) -> Option<HeaderValue> + Clone + Send + Sync + 'static {
+    let remote = if insecure_loopback {
+        "https: http:"
+    } else {
+        "https:"
+    };
+    let policy = HeaderValue::from_str(&format!(
+        "default-src 'self'; script-src 'none'; object-src 'none'; style-src 'self'; \
+         img-src 'self' data: {remote}; media-src 'self' {remote}; base-uri 'none'; \
+         frame-ancestors 'none'"
+    ))
+    .ok();
+    move |res: &Response| {
+        let html = res
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("text/html"));
+        if html { policy.clone() } else { None }
+    }
 }
 
 async fn fallback() -> AppError {

@@ -178,6 +178,38 @@ impl Checks {
             focused, "skip-link",
             "{what}: first Tab should reach the skip link"
         );
+        // Focus is visible: the focused element draws an outline or a ring.
+        let ring = c
+            .execute(
+                "const s = getComputedStyle(document.activeElement);
+                 return (s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) > 0)
+                     || s.boxShadow !== 'none'",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert_eq!(ring, json!(true), "{what}: keyboard focus is not visible");
+        // One stylesheet, ours; no scripts; nothing from a CDN.
+        let outside = c
+            .execute(
+                "const own = location.origin;
+                 const sheets = [...document.querySelectorAll('link[rel=stylesheet]')];
+                 const foreign = [...document.querySelectorAll('[src], link[href]')]
+                   .map(e => e.src || e.href)
+                   .filter(u => u && !u.startsWith(own) && !u.startsWith('data:'));
+                 return { sheets: sheets.map(s => s.href), scripts: document.scripts.length,
+                          foreign: foreign.filter(u => !document.querySelector(`img[src=\"${u}\"]`)) }",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            outside["sheets"].as_array().map(Vec::len),
+            Some(1),
+            "{what}: {outside}"
+        );
+        assert_eq!(outside["scripts"], 0, "{what}: {outside}");
+        assert_eq!(outside["foreign"], json!([]), "{what}: {outside}");
         // Every form control has a label.
         let unlabelled = c
             .execute(
