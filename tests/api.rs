@@ -37,7 +37,10 @@ async fn instance_and_accounts(backend: Backend) {
             3,
             "{version}"
         );
-        assert!(version.contains("Staffroom"));
+        assert_eq!(
+            version,
+            format!("4.3.0 (compatible; Staffroom {})", env!("CARGO_PKG_VERSION"))
+        );
         assert_eq!(v["title"], "Test Teachers");
     }
     let v2: Value = api

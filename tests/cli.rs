@@ -42,11 +42,18 @@ fn help_and_config_errors() {
     for word in ["--username", "--email", "--password", "--role"] {
         assert!(text.contains(word), "{word} missing");
     }
-    assert!(
-        run(dir.path(), &["admin", "token", "--help"], &[])
-            .status
-            .success()
-    );
+    for (args, words) in [
+        (&["admin", "token", "--help"][..], &["--username"][..]),
+        (&["serve", "--help"][..], &["--config"][..]),
+        (&["migrate", "--help"][..], &["--config"][..]),
+    ] {
+        let o = run(dir.path(), args, &[]);
+        assert!(o.status.success(), "{args:?}");
+        let text = String::from_utf8_lossy(&o.stdout);
+        for word in words {
+            assert!(text.contains(word), "{args:?}: {word} missing: {text}");
+        }
+    }
 
     // Unknown key from the environment: stops, names the key, one line.
     let o = run(dir.path(), &["migrate"], &[("STAFFROOM__HTTP__BINDD", "x")]);
