@@ -39,7 +39,10 @@ async fn instance_and_accounts(backend: Backend) {
         );
         assert_eq!(
             version,
-            format!("4.3.0 (compatible; Staffroom {})", env!("CARGO_PKG_VERSION"))
+            format!(
+                "4.3.0 (compatible; Staffroom {})",
+                env!("CARGO_PKG_VERSION")
+            )
         );
         assert_eq!(v["title"], "Test Teachers");
     }
