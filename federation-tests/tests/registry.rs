@@ -133,7 +133,12 @@ async fn registry_fields_never_reach_another_server() {
         seen.push(r.text().await.unwrap());
     }
     // The scan covers what alice published, so a leak would be in it.
-    for public in ["Lesson plans", "Alice M.", "Maths teacher", "Open classroom"] {
+    for public in [
+        "Lesson plans",
+        "Alice M.",
+        "Maths teacher",
+        "Open classroom",
+    ] {
         assert!(seen.iter().any(|d| d.contains(public)), "{public} not seen");
     }
     for doc in &seen {

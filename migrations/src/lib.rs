@@ -18,6 +18,7 @@ mod m20261126_000008_portal;
 mod m20261127_000009_reports;
 mod m20261206_000010_portal_suspension;
 mod m20261207_000011_pending_publications;
+mod m20261207_000012_idempotency_keys;
 
 pub struct Migrator;
 
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000009_reports::Migration),
             Box::new(m20261206_000010_portal_suspension::Migration),
             Box::new(m20261207_000011_pending_publications::Migration),
+            Box::new(m20261207_000012_idempotency_keys::Migration),
         ]
     }
 }

@@ -12,6 +12,7 @@ pub mod calendar;
 pub mod events;
 pub mod follows;
 pub mod groups;
+pub mod idempotency;
 pub mod instance;
 pub mod interactions;
 pub mod invites;

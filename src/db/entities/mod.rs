@@ -19,6 +19,7 @@ pub mod group_log;
 pub mod group_roles;
 pub mod groups;
 pub mod hosts;
+pub mod idempotency_keys;
 pub mod inbox_items;
 pub mod instance_settings;
 pub mod invites;

@@ -6,6 +6,7 @@ pub mod actors;
 pub mod delivery;
 pub mod follows;
 pub mod groups;
+pub mod idempotency;
 pub mod invites;
 pub mod media;
 pub mod notifications;

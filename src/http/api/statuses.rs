@@ -5,7 +5,7 @@ use crate::{
     app::AppState,
     db::queries,
     domain::{
-        interactions,
+        idempotency, interactions,
         polls::PollInput,
         posts::{self, Compose, Visibility},
         timelines,
@@ -181,12 +181,20 @@ async fn create(
         .get("idempotency-key")
         .and_then(|v| v.to_str().ok())
         .map(|k| (actor.id, k.chars().take(200).collect::<String>()));
-    let slot = key.map(|k| data.idempotency.get_with(k, Default::default));
+    let slot = key
+        .clone()
+        .map(|k| data.idempotency.get_with(k, Default::default));
     let mut done = match &slot {
         Some(slot) => Some(slot.lock().await),
         None => None,
     };
-    if let Some(existing) = done.as_deref().copied().flatten()
+    let mut existing = done.as_deref().copied().flatten();
+    if existing.is_none()
+        && let Some((_, k)) = &key
+    {
+        existing = idempotency::earlier(&data, actor.id, k).await?;
+    }
+    if let Some(existing) = existing
         && let Some(s) = queries::statuses::by_id(&data.db, existing).await?
     {
         return Ok(axum::Json(one(&data, Some(actor), s).await?));
@@ -196,6 +204,9 @@ async fn create(
     let (s, events) = posts::create(&data, actor, input, mentions).await?;
     if let Some(done) = done.as_mut() {
         **done = Some(s.id);
+        if let Some((_, k)) = &key {
+            idempotency::remember(&data, actor.id, k, s.id).await;
+        }
     }
     drop(done);
     publish::publish(&data, events).await;
