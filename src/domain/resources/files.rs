@@ -442,16 +442,24 @@ mod tests {
     use super::*;
 
     fn zip(entries: &[&str]) -> Vec<u8> {
-        // A minimal archive: stored, empty entries and a central directory.
+        let files: Vec<(&str, &[u8])> = entries.iter().map(|n| (*n, &b""[..])).collect();
+        zip_files(&files)
+    }
+
+    /// A minimal archive: stored entries and a central directory.
+    fn zip_files(entries: &[(&str, &[u8])]) -> Vec<u8> {
         let mut out = Vec::new();
         let mut central = Vec::new();
-        for name in entries {
+        for (name, content) in entries {
             let offset = out.len() as u32;
             out.extend_from_slice(&[0x50, 0x4b, 0x03, 0x04, 20, 0, 0, 0, 0, 0]);
-            out.extend_from_slice(&[0; 16]);
+            out.extend_from_slice(&[0; 8]);
+            out.extend_from_slice(&(content.len() as u32).to_le_bytes());
+            out.extend_from_slice(&(content.len() as u32).to_le_bytes());
             out.extend_from_slice(&(name.len() as u16).to_le_bytes());
             out.extend_from_slice(&0u16.to_le_bytes());
             out.extend_from_slice(name.as_bytes());
+            out.extend_from_slice(content);
             central.extend_from_slice(&[0x50, 0x4b, 0x01, 0x02]);
             central.extend_from_slice(&[0; 24]);
             central.extend_from_slice(&(name.len() as u16).to_le_bytes());
@@ -468,6 +476,53 @@ mod tests {
         out.extend_from_slice(&cd_offset.to_le_bytes());
         out.extend_from_slice(&[0, 0]);
         out
+    }
+
+    #[test]
+    fn opendocument_epub_and_spreadsheets() {
+        let odf = |mime: &str| {
+            zip_files(&[
+                ("mimetype", mime.as_bytes()),
+                ("content.xml", b"<office:document-content/>"),
+            ])
+        };
+        for mime in [
+            "application/vnd.oasis.opendocument.text",
+            "application/vnd.oasis.opendocument.spreadsheet",
+            "application/vnd.oasis.opendocument.presentation",
+            "application/epub+zip",
+        ] {
+            assert_eq!(detect("a.bin", &odf(mime)).unwrap(), mime);
+        }
+        // A `mimetype` naming something off the allowlist is refused.
+        assert!(detect("a.odt", &odf("application/x-msdownload")).is_err());
+        let xlsx = zip(&["[Content_Types].xml", "xl/workbook.xml"]);
+        assert_eq!(
+            detect("marks.xlsx", &xlsx).unwrap(),
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        );
+    }
+
+    #[test]
+    fn audio_and_video() {
+        // An EBML header whose DocType is "webm", then cluster bytes.
+        let webm = [
+            &b"\x1a\x45\xdf\xa3\x9f\x42\x86\x81\x01\x42\xf7\x81\x01\x42\x82\x84webm"[..],
+            &[0u8; 300][..],
+        ]
+        .concat();
+        let cases: [(&[u8], &str); 6] = [
+            (b"ID3\x04\x00\x00\x00\x00\x00\x00", "audio/mpeg"),
+            (b"OggS\x00\x02\x00\x00\x00\x00\x00\x00", "audio/ogg"),
+            (b"RIFF\x24\x00\x00\x00WAVEfmt ", "audio/x-wav"),
+            (b"fLaC\x00\x00\x00\x22", "audio/x-flac"),
+            (b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00", "video/mp4"),
+            (&webm, "video/webm"),
+        ];
+        for (bytes, mime) in cases {
+            let got = detect("clip", bytes).unwrap_or_else(|e| panic!("{mime}: {e:?}"));
+            assert_eq!(got, mime);
+        }
     }
 
     #[test]
