@@ -409,6 +409,41 @@ async fn licences_and_visibility(backend: Backend) {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(r["licence"]["id"], "all-rights-reserved");
     assert!(r["licence"]["url"].is_null());
+    // The non-commercial licences: their deed, and remixing only without ND.
+    for (id, url, remix) in [
+        (
+            "CC-BY-NC-SA-4.0",
+            "https://creativecommons.org/licenses/by-nc-sa/4.0/",
+            StatusCode::OK,
+        ),
+        (
+            "CC-BY-NC-ND-4.0",
+            "https://creativecommons.org/licenses/by-nc-nd/4.0/",
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        ("all-rights-reserved", "", StatusCode::UNPROCESSABLE_ENTITY),
+    ] {
+        let (status, r) = create(
+            &app,
+            &ta,
+            fractions_with(id, &[("licence", id.to_string())]),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{r}");
+        assert_eq!(r["licence"]["id"], id);
+        if !url.is_empty() {
+            assert_eq!(r["licence"]["url"], url);
+        }
+        let (status, body) = send(
+            &app,
+            &tb,
+            reqwest::Method::POST,
+            &format!("{BASE}/{}/remix", r["id"].as_str().unwrap()),
+            Form::new(),
+        )
+        .await;
+        assert_eq!(status, remix, "{id}: {body}");
+    }
     let (status, body) = create(
         &app,
         &ta,
