@@ -2,7 +2,8 @@
 //! reaches B's library with its licence and attribution (files linked at A,
 //! not copied), an edit arrives as a new revision, a delete removes it, a
 //! Mastodon-like peer gets a readable `Page`, and a members-only resource
-//! never leaves A.
+//! never leaves A. In a group with a member on B, the group's public
+//! resources reach that member and its members-only ones stay on A.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use federation_tests::{
@@ -339,5 +340,101 @@ async fn resources_reach_libraries_and_mastodon() {
             .iter()
             .any(|r| r.body.contains(&private_title)),
         "a members-only resource reached the peer"
+    );
+}
+
+/// In a group with a member on B: a public resource shared in the group
+/// reaches B's member through the group; one for the group's members only
+/// never leaves A, not to the member on B nor to a Mastodon follower, and A
+/// does not hand it out to a signed fetch either.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn group_only_resources_stay_on_their_instance() {
+    let (a, b, peer) = tokio::join!(Instance::start("a"), Instance::start("b"), Peer::start());
+    let olga = a.create_user("olga").await;
+    let bea = b.create_user("bea").await;
+    let pat = peer.add_user("pat").await;
+    let (olga_a, bea_b) = (a.api(&olga), b.api(&bea));
+    peer_follow(&peer, &pat, &olga).await;
+    let group = olga_a
+        .post(
+            "/api/v1/staffroom/groups",
+            &json!({ "username": "science", "display_name": "Science teachers" }),
+        )
+        .await;
+    let group_a = str_field(&group, "id").to_string();
+    let group_b = bea_b
+        .account_id_of(&format!("science@{}", a.domain()))
+        .await;
+    bea_b.follow(&group_b).await;
+    wait_for("bea is a member of the group", async || {
+        let r = bea_b.relationship(&group_b).await;
+        (r["following"] == true)
+            .then_some(())
+            .ok_or_else(|| r.to_string())
+    })
+    .await;
+
+    let shared = marker("Circuits lab");
+    let public = multipart(
+        &a,
+        &olga,
+        reqwest::Method::POST,
+        BASE,
+        resource(&shared, "public").text("group_id", group_a.clone()),
+    )
+    .await;
+    wait_for("B's library has the group's public resource", async || {
+        library(&bea_b, &[("q", &shared)])
+            .await
+            .into_iter()
+            .next()
+            .ok_or_else(|| "not yet".to_string())
+    })
+    .await;
+
+    let private = marker("Internal marking scheme");
+    let created = multipart(
+        &a,
+        &olga,
+        reqwest::Method::POST,
+        BASE,
+        resource(&private, "group").text("group_id", group_a.clone()),
+    )
+    .await;
+    assert_eq!(created["visibility"], "group", "{created}");
+    let uri = str_field(&created, "uri").to_string();
+    // Olga sees it at home; a later public resource overtakes it on the way.
+    assert_eq!(library(&olga_a, &[("q", &private)]).await.len(), 1);
+    let later = marker("Open lab day");
+    multipart(
+        &a,
+        &olga,
+        reqwest::Method::POST,
+        BASE,
+        resource(&later, "public").text("group_id", group_a.clone()),
+    )
+    .await;
+    wait_for("B has the later public resource", async || {
+        library(&bea_b, &[("q", &later)])
+            .await
+            .into_iter()
+            .next()
+            .ok_or_else(|| "not yet".to_string())
+    })
+    .await;
+    settle().await;
+    assert!(library(&bea_b, &[("q", &private)]).await.is_empty());
+    assert!(
+        !peer.received().iter().any(|r| r.body.contains(&private)),
+        "a group-only resource reached the peer"
+    );
+    let public_uri = str_field(&public, "uri").to_string();
+    assert!(
+        peer.fetch(&public_uri).await.is_ok(),
+        "the public one is fetchable"
+    );
+    assert!(
+        peer.fetch(&uri).await.is_err(),
+        "A hands a group-only resource to a signed fetch"
     );
 }
