@@ -919,3 +919,73 @@ async fn events_by_organiser_domain(backend: Backend) {
     app.stop().await;
 }
 db_test!(events_by_organiser_domain);
+
+/// An all-day, tentative event in French: dates in the organiser's zone, the
+/// status and language in the API, and whole days in the ICS file.
+async fn all_day_tentative_and_language(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let olga = app.member("olga", Role::Member).await;
+    let ot = app.token(&olga).await;
+    let e = new_event(
+        &app,
+        &ot,
+        json!({
+            "title": "Fête de la science",
+            // The API takes date-times; for an all-day event their days count.
+            "start_time": "2031-06-20T09:00:00+02:00",
+            "end_time": "2031-06-21T09:00:00+02:00",
+            "all_day": true,
+            "status": "tentative",
+            "language": "fr",
+        }),
+    )
+    .await;
+    assert_eq!(e["all_day"], true, "{e}");
+    assert_eq!(e["status"], "tentative", "{e}");
+    assert_eq!(e["language"], "fr", "{e}");
+    // Midnight in Paris (UTC+2 in June) to the midnight after the last day.
+    assert_eq!(e["starts_at"], "2031-06-19T22:00:00.000Z", "{e}");
+    assert_eq!(e["ends_at"], "2031-06-21T22:00:00.000Z", "{e}");
+    let ics = app
+        .api()
+        .get(e["ics_url"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(ics.contains("DTSTART;VALUE=DATE:20310620"), "{ics}");
+    assert!(ics.contains("DTEND;VALUE=DATE:20310622"), "{ics}");
+    assert!(ics.contains("STATUS:TENTATIVE"), "{ics}");
+    // Confirmed later, and a bad language is refused with a message.
+    let id = e["id"].as_str().unwrap();
+    let (s, e) = call(
+        &app,
+        &ot,
+        reqwest::Method::PATCH,
+        &format!("{BASE}/{id}"),
+        Some(json!({ "status": "confirmed" })),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{e}");
+    assert_eq!(e["status"], "confirmed");
+    assert_eq!(e["all_day"], true, "fields left out keep their value");
+    let (s, body) = post(
+        &app,
+        &ot,
+        BASE,
+        json!({ "title": "x", "start_time": future(3), "timezone": "Europe/Paris", "language": "klingon!" }),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("language"),
+        "{body}"
+    );
+    app.stop().await;
+}
+db_test!(all_day_tentative_and_language);
