@@ -9,7 +9,7 @@
 use federation_tests::{
     Api, Instance, User,
     peer::{PUBLIC, Peer},
-    str_field, wait_for,
+    settle, str_field, wait_for,
 };
 use serde_json::{Value, json};
 
@@ -772,4 +772,84 @@ async fn refused_remote_joins_get_a_reject() {
     let j = join(&nell.actor_id, 2, &seminar_uri);
     peer.send_raw(&nell, &inbox, &j).await.assert_accepted();
     answer_to("Reject", j["id"].as_str().unwrap().into()).await;
+}
+
+/// A remote person on the waiting list hears nothing until a seat frees;
+/// when the one going leaves, they move up and get the Accept of their Join.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn remote_waiting_list_moves_up_when_a_seat_frees() {
+    let (a, peer) = tokio::join!(Instance::start("a"), Peer::start());
+    let alice = a.create_user("alice").await;
+    let alice_a = a.api(&alice);
+    let (devon, nell) = (peer.add_user("devon").await, peer.add_user("nell").await);
+    let year = next_year();
+    let created = alice_a
+        .post(
+            EVENTS,
+            &json!({
+                "title": "Robotics club, one kit",
+                "start_time": format!("{year}-06-03T15:00:00+02:00"),
+                "timezone": "Europe/Paris",
+                "location_name": "Workshop",
+                "capacity": 1,
+                "waiting_list": true,
+                "join_mode": "free",
+            }),
+        )
+        .await;
+    let id = created["id"].as_str().unwrap().to_string();
+    let uri = created["uri"].as_str().unwrap().to_string();
+    let inbox = format!("{}/inbox", alice.actor_id);
+    let join = |who: &str| {
+        json!({
+            "@context": "https://www.w3.org/ns/activitystreams",
+            "id": format!("{who}/join/1"),
+            "type": "Join",
+            "actor": who,
+            "object": uri,
+        })
+    };
+    let first = join(&devon.actor_id);
+    peer.send_raw(&devon, &inbox, &first)
+        .await
+        .assert_accepted();
+    let first_id = first["id"].as_str().unwrap().to_string();
+    peer.wait_for_activity("Accept", |r| r.object_id() == first_id)
+        .await;
+    let second = join(&nell.actor_id);
+    peer.send_raw(&nell, &inbox, &second)
+        .await
+        .assert_accepted();
+    let second_id = second["id"].as_str().unwrap().to_string();
+    wait_for("nell waits for a seat", async || {
+        let list = alice_a
+            .list(&format!("{EVENTS}/{id}/participants"), &[])
+            .await;
+        list.iter()
+            .find(|p| p["account"]["acct"] == nell.acct && p["status"] == "waiting")
+            .cloned()
+            .ok_or_else(|| format!("{list:?}"))
+    })
+    .await;
+    settle().await;
+    assert!(
+        !peer.received().iter().any(|r| r.object_id() == second_id),
+        "no answer while nell waits"
+    );
+    let leave = json!({
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": format!("{}/leave/1", devon.actor_id),
+        "type": "Leave",
+        "actor": devon.actor_id,
+        "object": uri,
+    });
+    peer.send_raw(&devon, &inbox, &leave)
+        .await
+        .assert_accepted();
+    let accept = peer
+        .wait_for_activity("Accept", |r| r.object_id() == second_id)
+        .await;
+    assert_eq!(accept.actor, alice.actor_id);
+    let e = alice_a.get(&format!("{EVENTS}/{id}")).await;
+    assert_eq!(e["participant_count"], 1, "{e}");
 }
