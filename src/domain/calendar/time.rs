@@ -170,6 +170,16 @@ mod tests {
             human(before, before + Duration::hours(2), paris, false),
             "Saturday 28 March 2026, 18:00 – 20:00 (Europe/Paris)"
         );
+        // Seen from New York, already on summer time (since 8 March) while
+        // Paris is not: five hours apart that week, not six.
+        let new_york = zone("America/New_York").unwrap();
+        assert_eq!(with_offset(before, new_york), "2026-03-28T13:00:00-04:00");
+        assert_eq!(
+            human(before, before + Duration::hours(2), new_york, false),
+            "Saturday 28 March 2026, 13:00 – 15:00 (America/New_York)"
+        );
+        let winter = parse_local("start", "2026-02-28T18:00", paris).unwrap();
+        assert_eq!(with_offset(winter, new_york), "2026-02-28T12:00:00-05:00");
         let day = parse_local("start", "2026-03-28", paris).unwrap();
         assert_eq!(
             human(day, end_of_day(day, paris).unwrap(), paris, true),
