@@ -32,6 +32,17 @@ async fn follow_and_wait(follower: &Api, target: &User) -> String {
     .await;
     id
 }
+/// Wait until `api`'s participant list of event `id` shows `acct` with `status`.
+async fn wait_participant(api: &Api, id: &str, acct: &str, status: &str, what: &str) -> Value {
+    wait_for(what, async || {
+        let list = api.list(&format!("{EVENTS}/{id}/participants"), &[]).await;
+        list.iter()
+            .find(|p| p["account"]["acct"] == acct && p["status"] == status)
+            .cloned()
+            .ok_or_else(|| format!("{list:?}"))
+    })
+    .await
+}
 
 /// The event titled `title` in `api`'s calendar, once it is there.
 async fn event_titled(api: &Api, title: &str) -> Value {
@@ -102,16 +113,7 @@ async fn events_between_staffroom_instances() {
             &json!({"status": "going"}),
         )
         .await;
-    wait_for("A lists bob as going", async || {
-        let list = alice_a
-            .list(&format!("{EVENTS}/{id_a}/participants"), &[])
-            .await;
-        list.iter()
-            .find(|p| p["account"]["acct"] == bob.acct && p["status"] == "going")
-            .cloned()
-            .ok_or_else(|| format!("{list:?}"))
-    })
-    .await;
+    wait_participant(&alice_a, &id_a, &bob.acct, "going", "A lists bob as going").await;
     wait_for("B records A's Accept", async || {
         let e = bob_b.get(&format!("{EVENTS}/{id_b}")).await;
         if e["rsvp"] == "going" {
@@ -232,16 +234,7 @@ async fn the_poll_on_another_staffroom_is_the_event_answer() {
         .await;
     let e = bob_b.get(&format!("{EVENTS}/{id_b}")).await;
     assert_eq!(e["rsvp"], "maybe", "{e}");
-    wait_for("A lists bob as maybe", async || {
-        let list = alice_a
-            .list(&format!("{EVENTS}/{id_a}/participants"), &[])
-            .await;
-        list.iter()
-            .find(|p| p["account"]["acct"] == bob.acct && p["status"] == "maybe")
-            .cloned()
-            .ok_or_else(|| format!("{list:?}"))
-    })
-    .await;
+    wait_participant(&alice_a, &id_a, &bob.acct, "maybe", "A lists bob as maybe").await;
     // A changed mind is a second vote; it replaces the first in the tally.
     let changed = bob_b
         .post(
@@ -259,16 +252,7 @@ async fn the_poll_on_another_staffroom_is_the_event_answer() {
     // "Going" is a Join, pending until the organiser's server accepts it.
     let e = bob_b.get(&format!("{EVENTS}/{id_b}")).await;
     assert!(e["rsvp"] == "pending" || e["rsvp"] == "going", "{e}");
-    wait_for("A lists bob as going", async || {
-        let list = alice_a
-            .list(&format!("{EVENTS}/{id_a}/participants"), &[])
-            .await;
-        list.iter()
-            .find(|p| p["account"]["acct"] == bob.acct && p["status"] == "going")
-            .cloned()
-            .ok_or_else(|| format!("{list:?}"))
-    })
-    .await;
+    wait_participant(&alice_a, &id_a, &bob.acct, "going", "A lists bob as going").await;
     wait_for("B shows bob as going", async || {
         let e = bob_b.get(&format!("{EVENTS}/{id_b}")).await;
         (e["rsvp"] == "going")
@@ -377,16 +361,7 @@ async fn mastodon_peer_gets_a_readable_event_and_answers_by_poll() {
     peer.send_raw(&pat, &format!("{}/inbox", alice.actor_id), &vote)
         .await
         .assert_accepted();
-    wait_for("A lists pat as going", async || {
-        let list = alice_a
-            .list(&format!("{EVENTS}/{id}/participants"), &[])
-            .await;
-        list.iter()
-            .find(|p| p["account"]["acct"] == pat.acct && p["status"] == "going")
-            .cloned()
-            .ok_or_else(|| format!("{list:?}"))
-    })
-    .await;
+    wait_participant(&alice_a, &id, &pat.acct, "going", "A lists pat as going").await;
     let e = alice_a.get(&format!("{EVENTS}/{id}")).await;
     assert_eq!(e["participant_count"], 1);
     let tally = |q: &serde_json::Value| -> Vec<u64> {
@@ -414,16 +389,7 @@ async fn mastodon_peer_gets_a_readable_event_and_answers_by_poll() {
     peer.send_raw(&pat, &format!("{}/inbox", alice.actor_id), &second)
         .await
         .assert_accepted();
-    wait_for("A lists pat as maybe", async || {
-        let list = alice_a
-            .list(&format!("{EVENTS}/{id}/participants"), &[])
-            .await;
-        list.iter()
-            .find(|p| p["account"]["acct"] == pat.acct && p["status"] == "maybe")
-            .cloned()
-            .ok_or_else(|| format!("{list:?}"))
-    })
-    .await;
+    wait_participant(&alice_a, &id, &pat.acct, "maybe", "A lists pat as maybe").await;
     peer.wait_for_activity("Update", |r| {
         r.object()["id"] == question_id.as_str() && tally(r.object()) == [0, 1, 0]
     })
@@ -497,15 +463,13 @@ async fn remote_join_gets_accept_and_the_private_link_then_leaves() {
     assert_eq!(private.object()["to"], json!([devon.actor_id]));
     assert_eq!(private.object()["cc"], json!([]));
     assert_eq!(private.key_id, format!("{}#main-key", alice.actor_id));
-    wait_for("A lists devon as going", async || {
-        let list = alice_a
-            .list(&format!("{EVENTS}/{id}/participants"), &[])
-            .await;
-        list.iter()
-            .find(|p| p["account"]["acct"] == devon.acct && p["status"] == "going")
-            .cloned()
-            .ok_or_else(|| format!("{list:?}"))
-    })
+    wait_participant(
+        &alice_a,
+        &id,
+        &devon.acct,
+        "going",
+        "A lists devon as going",
+    )
     .await;
 
     // Nell, on a server where nobody follows alice, answers too; the
@@ -738,15 +702,13 @@ async fn refused_remote_joins_get_a_reject() {
     assert_eq!(create.object()["joinMode"], "restricted");
     let j = join(&pat.actor_id, 1, &seminar_uri);
     peer.send_raw(&pat, &inbox, &j).await.assert_accepted();
-    let request = wait_for("A lists pat's request", async || {
-        let list = alice_a
-            .list(&format!("{EVENTS}/{seminar_id}/participants"), &[])
-            .await;
-        list.iter()
-            .find(|p| p["account"]["acct"] == pat.acct && p["status"] == "pending")
-            .cloned()
-            .ok_or_else(|| format!("{list:?}"))
-    })
+    let request = wait_participant(
+        &alice_a,
+        &seminar_id,
+        &pat.acct,
+        "pending",
+        "A lists pat's request",
+    )
     .await;
     assert!(
         !peer
@@ -821,15 +783,13 @@ async fn remote_waiting_list_moves_up_when_a_seat_frees() {
         .await
         .assert_accepted();
     let second_id = second["id"].as_str().unwrap().to_string();
-    wait_for("nell waits for a seat", async || {
-        let list = alice_a
-            .list(&format!("{EVENTS}/{id}/participants"), &[])
-            .await;
-        list.iter()
-            .find(|p| p["account"]["acct"] == nell.acct && p["status"] == "waiting")
-            .cloned()
-            .ok_or_else(|| format!("{list:?}"))
-    })
+    wait_participant(
+        &alice_a,
+        &id,
+        &nell.acct,
+        "waiting",
+        "nell waits for a seat",
+    )
     .await;
     settle().await;
     assert!(
