@@ -252,7 +252,7 @@ async fn portal(state: &AppState, command: PortalCommand) -> anyhow::Result<()> 
                 return Err(no_such_instance(state, &domain, "is suspended"));
             }
             (
-                Vec::new(),
+                crate::domain::outbox::Outbox::none(),
                 format!("{domain} is no longer suspended; it may apply again"),
             )
         }

@@ -626,9 +626,10 @@ async fn group_events(backend: Backend) {
     )
     .await
     .unwrap();
-    follows::follow(app.state(), &olga.actor, &g.actor)
+    let (_, outbox) = follows::follow(app.state(), &olga.actor, &g.actor)
         .await
         .unwrap();
+    staffroom::federation::publish::publish(app.state(), outbox).await;
     let gid = g.id().to_string();
     // Members only, and it needs a group.
     let (s, _) = post(&app, &ot, BASE, json!({"title": "Lab night", "start_time": future(5), "timezone": "UTC", "visibility": "group"})).await;

@@ -150,7 +150,8 @@ async fn groups_on_one_instance(backend: Backend) {
     );
 
     // Joining: open group at once; the members-only sub-group needs the parent.
-    follows::follow(st, &bea.actor, &maths.actor).await.unwrap();
+    let (_, outbox) = follows::follow(st, &bea.actor, &maths.actor).await.unwrap();
+    staffroom::federation::publish::publish(st, outbox).await;
     assert!(
         groups::is_member(&st.db, &maths, bea.actor.id)
             .await
@@ -160,7 +161,8 @@ async fn groups_on_one_instance(backend: Backend) {
         .await
         .unwrap_err();
     assert!(matches!(err, AppError::Forbidden(_)), "{err:?}");
-    follows::follow(st, &bea.actor, &wg.actor).await.unwrap();
+    let (_, outbox) = follows::follow(st, &bea.actor, &wg.actor).await.unwrap();
+    staffroom::federation::publish::publish(st, outbox).await;
     assert!(!groups::is_member(&st.db, &wg, bea.actor.id).await.unwrap());
     let requests = groups::requests(
         st,
@@ -193,9 +195,10 @@ async fn groups_on_one_instance(backend: Backend) {
             .iter()
             .any(|n| n.kind == "group_request" && n.group_id == Some(wg.id()))
     );
-    groups::approve(st, &owner, &wg, bea.actor.id)
+    let outbox = groups::approve(st, &owner, &wg, bea.actor.id)
         .await
         .unwrap();
+    staffroom::federation::publish::publish(st, outbox).await;
     assert!(groups::is_member(&st.db, &wg, bea.actor.id).await.unwrap());
 
     // Posting: members start threads; others may reply in a public group.
@@ -284,40 +287,46 @@ async fn groups_on_one_instance(backend: Backend) {
     assert_eq!(followers["totalItems"], 2);
 
     // Leaving the parent ends the members-only sub-group membership.
-    follows::unfollow(st, &bea.actor, &maths.actor)
+    let outbox = follows::unfollow(st, &bea.actor, &maths.actor)
         .await
         .unwrap();
+    staffroom::federation::publish::publish(st, outbox).await;
     assert!(!groups::is_member(&st.db, &wg, bea.actor.id).await.unwrap());
-    follows::follow(st, &bea.actor, &maths.actor).await.unwrap();
+    let (_, outbox) = follows::follow(st, &bea.actor, &maths.actor).await.unwrap();
+    staffroom::federation::publish::publish(st, outbox).await;
 
     // Moderation: lock, pin, remove, ban; all in the log.
-    moderation::set_locked(st, &owner, &maths, thread, true)
+    let outbox = moderation::set_locked(st, &owner, &maths, thread, true)
         .await
         .unwrap();
+    staffroom::federation::publish::publish(st, outbox).await;
     let err = post(&app, &carl, compose("Too late", None, Some(thread)))
         .await
         .unwrap_err();
     assert!(matches!(err, AppError::Forbidden(_)));
-    moderation::set_pinned(st, &owner, &maths, thread, true)
+    let outbox = moderation::set_pinned(st, &owner, &maths, thread, true)
         .await
         .unwrap();
+    staffroom::federation::publish::publish(st, outbox).await;
     let (_, featured) = ap_get(&app, "/groups/maths/collections/featured").await;
     assert_eq!(featured["orderedItems"][0]["id"], note["id"]);
     assert!(matches!(
         moderation::remove_post(st, &bea, &maths, reply, Some("no")).await,
         Err(AppError::Forbidden(_))
     ));
-    moderation::remove_post(st, &owner, &maths, reply, Some("off topic"))
+    let outbox = moderation::remove_post(st, &owner, &maths, reply, Some("off topic"))
         .await
         .unwrap();
+    staffroom::federation::publish::publish(st, outbox).await;
     let reply_row = queries::statuses::by_id(&st.db, reply)
         .await
         .unwrap()
         .unwrap();
     assert!(reply_row.deleted_at.is_some());
-    moderation::ban(st, &owner, &maths, bea.actor.id, Some("spam"))
+    let outbox = moderation::ban(st, &owner, &maths, bea.actor.id, Some("spam"))
         .await
         .unwrap();
+    staffroom::federation::publish::publish(st, outbox).await;
     assert!(
         !groups::is_member(&st.db, &maths, bea.actor.id)
             .await

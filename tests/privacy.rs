@@ -44,7 +44,7 @@ async fn registry_never_leaks(backend: Backend) {
     )
     .await
     .unwrap();
-    profiles::update(
+    let (_, outbox) = profiles::update(
         app.state(),
         &seeded,
         profiles::ProfileUpdate {
@@ -55,6 +55,7 @@ async fn registry_never_leaks(backend: Backend) {
     )
     .await
     .unwrap();
+    staffroom::federation::publish::publish(app.state(), outbox).await;
     let other = app.member("other", Role::Member).await;
     let other_token = app.token(&other).await;
     let id = seeded.actor.id;

@@ -509,7 +509,7 @@ async fn locked_profile_requests(backend: Backend) {
     app.member("erin", Role::Member).await;
     app.member("frank", Role::Member).await;
     // Dora approves her followers herself.
-    staffroom::domain::profiles::update(
+    let (_, outbox) = staffroom::domain::profiles::update(
         app.state(),
         &dora,
         staffroom::domain::profiles::ProfileUpdate {
@@ -519,6 +519,7 @@ async fn locked_profile_requests(backend: Backend) {
     )
     .await
     .unwrap();
+    staffroom::federation::publish::publish(app.state(), outbox).await;
     let (d, dt) = logged_in(&app, "dora").await;
     let (e, et) = logged_in(&app, "erin").await;
     let (f, ft) = logged_in(&app, "frank").await;

@@ -378,6 +378,10 @@ pub enum Tamper {
     /// Sign with a `Date` this many seconds from now (negative: in the
     /// past), as a slow queue or a replaying attacker would.
     ShiftDate(i64),
+    /// Label the signature `algorithm="hs2019"` (the signature itself is
+    /// unchanged, as the algorithm is not signed), as Pleroma, Akkoma and
+    /// GoToSocial send it.
+    Hs2019,
 }
 
 /// A note for [`Peer::send_note`], addressed the way Mastodon addresses it.
@@ -1865,6 +1869,21 @@ async fn sign_and_post(
         }
         Tamper::StripDigest => {
             request.headers_mut().remove("digest");
+        }
+        Tamper::Hs2019 => {
+            let signature = request
+                .headers()
+                .get("signature")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .replace(r#"algorithm="rsa-sha256""#, r#"algorithm="hs2019""#);
+            if !signature.contains("hs2019") {
+                return Err(format!("no rsa-sha256 algorithm to relabel in {signature}"));
+            }
+            request.headers_mut().insert(
+                "signature",
+                HeaderValue::from_str(&signature).map_err(|e| e.to_string())?,
+            );
         }
     }
     request.headers_mut().remove(header::CONTENT_LENGTH);

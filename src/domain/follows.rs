@@ -3,6 +3,7 @@
 //! a remote actor's activity being applied.
 
 use crate::db::queries::notifications::About;
+use crate::domain::outbox::Outbox;
 use crate::{
     app::AppState,
     db::{
@@ -66,7 +67,7 @@ pub async fn follow(
     state: &AppState,
     me: &actors::Model,
     target: &actors::Model,
-) -> AppResult<(follows::Model, Vec<Event>)> {
+) -> AppResult<(follows::Model, Outbox)> {
     if me.id == target.id {
         return Err(AppError::Unprocessable(msg!("error-follow-self")));
     }
@@ -77,7 +78,7 @@ pub async fn follow(
         return Err(AppError::Forbidden(msg!("error-blocked")));
     }
     if let Some(existing) = queries::follows::get(&state.db, me.id, target.id).await? {
-        return Ok((existing, Vec::new()));
+        return Ok((existing, Outbox::none()));
     }
     let state_value = match admission(&state.db, me, target).await? {
         Admission::Accept => ACCEPTED,
@@ -102,22 +103,22 @@ pub async fn follow(
     if target.local {
         tell_followee(&txn, target, me.id, state_value).await?;
     }
-    txn.commit().await?;
     let events = if target.local {
         Vec::new()
     } else {
         vec![Event::Followed(row.clone())]
     };
-    Ok((row, events))
+    let outbox = Outbox::commit(txn, events).await?;
+    Ok((row, outbox))
 }
 
 pub async fn unfollow(
     state: &AppState,
     me: &actors::Model,
     target: &actors::Model,
-) -> AppResult<Vec<Event>> {
+) -> AppResult<Outbox> {
     let Some(row) = queries::follows::get(&state.db, me.id, target.id).await? else {
-        return Ok(Vec::new());
+        return Ok(Outbox::none());
     };
     if target.local
         && target.kind == "Group"
@@ -125,15 +126,16 @@ pub async fn unfollow(
     {
         groups::check_leave(&state.db, &g, me.id).await?;
     }
-    queries::follows::delete(&state.db, row.id).await?;
+    let txn = crate::db::begin(&state.db).await?;
+    queries::follows::delete(&txn, row.id).await?;
     if row.state == PENDING {
-        withdraw_request_notification(&state.db, me.id, target.id).await?;
+        withdraw_request_notification(&txn, me.id, target.id).await?;
     }
-    let mut events = left_group(&state.db, me, target).await?;
+    let mut events = left_group(&txn, me, target).await?;
     if !target.local {
         events.push(Event::Unfollowed(row));
     }
-    Ok(events)
+    Outbox::commit(txn, events).await
 }
 
 /// How a follow of `target` starts. Our groups apply their own rules (bans,
@@ -233,7 +235,7 @@ pub async fn authorize(
     state: &AppState,
     me: &actors::Model,
     follower_id: i64,
-) -> AppResult<Vec<Event>> {
+) -> AppResult<Outbox> {
     let row = queries::follows::get(&state.db, follower_id, me.id)
         .await?
         .filter(|f| f.state == PENDING)
@@ -242,32 +244,30 @@ pub async fn authorize(
     queries::follows::set_state(&txn, row.id, ACCEPTED).await?;
     withdraw_request_notification(&txn, follower_id, me.id).await?;
     notifications::notify(&txn, me, "follow", follower_id, None).await?;
-    txn.commit().await?;
-    let follower = queries::actors::by_id(&state.db, follower_id).await?;
-    Ok(match follower {
+    let follower = queries::actors::by_id(&txn, follower_id).await?;
+    let events = match follower {
         Some(f) if !f.local => vec![Event::FollowAccepted(follows::Model {
             state: ACCEPTED.into(),
             ..row
         })],
         _ => Vec::new(),
-    })
+    };
+    Outbox::commit(txn, events).await
 }
 
-pub async fn reject(
-    state: &AppState,
-    me: &actors::Model,
-    follower_id: i64,
-) -> AppResult<Vec<Event>> {
+pub async fn reject(state: &AppState, me: &actors::Model, follower_id: i64) -> AppResult<Outbox> {
     let row = queries::follows::get(&state.db, follower_id, me.id)
         .await?
         .ok_or_else(AppError::not_found)?;
-    queries::follows::delete(&state.db, row.id).await?;
-    withdraw_request_notification(&state.db, follower_id, me.id).await?;
-    let follower = queries::actors::by_id(&state.db, follower_id).await?;
-    Ok(match follower {
+    let txn = crate::db::begin(&state.db).await?;
+    queries::follows::delete(&txn, row.id).await?;
+    withdraw_request_notification(&txn, follower_id, me.id).await?;
+    let follower = queries::actors::by_id(&txn, follower_id).await?;
+    let events = match follower {
         Some(f) if !f.local => vec![Event::FollowRejected(row)],
         _ => Vec::new(),
-    })
+    };
+    Outbox::commit(txn, events).await
 }
 
 /// Remove a follower (Mastodon's "remove from followers").
@@ -275,7 +275,7 @@ pub async fn remove_follower(
     state: &AppState,
     me: &actors::Model,
     follower_id: i64,
-) -> AppResult<Vec<Event>> {
+) -> AppResult<Outbox> {
     reject(state, me, follower_id).await
 }
 
@@ -283,7 +283,7 @@ pub async fn block(
     state: &AppState,
     me: &actors::Model,
     target: &actors::Model,
-) -> AppResult<Vec<Event>> {
+) -> AppResult<Outbox> {
     if me.id == target.id {
         return Err(AppError::Unprocessable(msg!("error-block-self")));
     }
@@ -291,7 +291,7 @@ pub async fn block(
         .await?
         .is_some()
     {
-        return Ok(Vec::new());
+        return Ok(Outbox::none());
     }
     let txn = crate::db::begin(&state.db).await?;
     let removed = queries::follows::delete_pair(&txn, me.id, target.id).await?;
@@ -306,7 +306,6 @@ pub async fn block(
         },
     )
     .await?;
-    txn.commit().await?;
     let mut events = Vec::new();
     if !target.local {
         // Our follow of them ends with an Undo; theirs of us simply stops
@@ -316,23 +315,25 @@ pub async fn block(
         }
         events.push(Event::Blocked(row));
     }
-    Ok(events)
+    Outbox::commit(txn, events).await
 }
 
 pub async fn unblock(
     state: &AppState,
     me: &actors::Model,
     target: &actors::Model,
-) -> AppResult<Vec<Event>> {
+) -> AppResult<Outbox> {
     let Some(row) = queries::relations::block(&state.db, me.id, target.id).await? else {
-        return Ok(Vec::new());
+        return Ok(Outbox::none());
     };
-    queries::relations::delete_block(&state.db, row.id).await?;
-    Ok(if target.local {
+    let txn = crate::db::begin(&state.db).await?;
+    queries::relations::delete_block(&txn, row.id).await?;
+    let events = if target.local {
         Vec::new()
     } else {
         vec![Event::Unblocked(row)]
-    })
+    };
+    Outbox::commit(txn, events).await
 }
 
 pub async fn mute(state: &AppState, me: &actors::Model, target: &actors::Model) -> AppResult<()> {
@@ -373,7 +374,7 @@ pub async fn receive_follow(
     follower: &actors::Model,
     target: &actors::Model,
     activity_id: &str,
-) -> AppResult<Vec<Event>> {
+) -> AppResult<Outbox> {
     if !target.local || target.deleted_at.is_some() {
         return Err(AppError::not_found());
     }
@@ -388,7 +389,7 @@ pub async fn receive_follow(
             created_at: chrono::Utc::now(),
             updated_at: chrono::Utc::now(),
         };
-        return Ok(vec![Event::FollowRejected(row)]);
+        return Outbox::record(&state.db, vec![Event::FollowRejected(row)]).await;
     }
     let now = chrono::Utc::now();
     let admitted = if target.ap_id == crate::federation::portal::actor_id(state) {
@@ -407,7 +408,7 @@ pub async fn receive_follow(
             created_at: now,
             updated_at: now,
         };
-        return Ok(vec![Event::FollowRejected(row)]);
+        return Outbox::record(&state.db, vec![Event::FollowRejected(row)]).await;
     }
     if let Some(existing) = queries::follows::get(&state.db, follower.id, target.id).await? {
         // A repeated Follow (their server lost our Accept): answer again.
@@ -421,11 +422,12 @@ pub async fn receive_follow(
             ap_id: Some(activity_id.to_string()),
             ..existing
         };
-        return Ok(if row.state == ACCEPTED {
+        let events = if row.state == ACCEPTED {
             vec![Event::FollowAccepted(row)]
         } else {
             Vec::new()
-        });
+        };
+        return Outbox::record(&state.db, events).await;
     }
     let accepted = admitted == Admission::Accept;
     let txn = crate::db::begin(&state.db).await?;
@@ -449,12 +451,12 @@ pub async fn receive_follow(
         if accepted { ACCEPTED } else { PENDING },
     )
     .await?;
-    txn.commit().await?;
-    Ok(if accepted {
+    let events = if accepted {
         vec![Event::FollowAccepted(row)]
     } else {
         Vec::new()
-    })
+    };
+    Outbox::commit(txn, events).await
 }
 
 /// Their server accepted our follow request.
@@ -487,16 +489,15 @@ pub async fn receive_unfollow(
     state: &AppState,
     follower: &actors::Model,
     followee: &actors::Model,
-) -> AppResult<Vec<Event>> {
+) -> AppResult<Outbox> {
     let Some(row) = queries::follows::get(&state.db, follower.id, followee.id).await? else {
-        return Ok(Vec::new());
+        return Ok(Outbox::none());
     };
     let txn = crate::db::begin(&state.db).await?;
     queries::follows::delete(&txn, row.id).await?;
     withdraw_request_notification(&txn, follower.id, followee.id).await?;
     let events = left_group(&txn, follower, followee).await?;
-    txn.commit().await?;
-    Ok(events)
+    Outbox::commit(txn, events).await
 }
 
 /// A remote actor blocks a local one: follows between them end.

@@ -2,6 +2,7 @@
 //! from other servers.
 
 use crate::db::queries::notifications::About;
+use crate::domain::outbox::Outbox;
 use crate::{
     app::AppState,
     db::{
@@ -25,7 +26,7 @@ pub async fn favourite(
     state: &AppState,
     me: &actors::Model,
     status_id: i64,
-) -> AppResult<(statuses::Model, Vec<Event>)> {
+) -> AppResult<(statuses::Model, Outbox)> {
     let s = posts::visible(state, Some(me), status_id).await?;
     if s.reblog_of_id.is_some() {
         return Err(AppError::not_found());
@@ -34,7 +35,7 @@ pub async fn favourite(
         .await?
         .is_some()
     {
-        return Ok((s, Vec::new()));
+        return Ok((s, Outbox::none()));
     }
     let txn = crate::db::begin(&state.db).await?;
     let row = queries::relations::insert_favourite(
@@ -50,26 +51,23 @@ pub async fn favourite(
     .await?;
     queries::statuses::adjust_counter(&txn, s.id, statuses::Column::FavouritesCount, 1).await?;
     notifications::notify_id(&txn, s.actor_id, "favourite", me.id, Some(s.id)).await?;
-    txn.commit().await?;
-    let s = refreshed(state, s.id).await?;
-    Ok((
-        s.clone(),
-        if s.local {
-            Vec::new()
-        } else {
-            vec![Event::Liked(row)]
-        },
-    ))
+    let events = if s.local {
+        Vec::new()
+    } else {
+        vec![Event::Liked(row)]
+    };
+    let outbox = Outbox::commit(txn, events).await?;
+    Ok((refreshed(state, s.id).await?, outbox))
 }
 
 pub async fn unfavourite(
     state: &AppState,
     me: &actors::Model,
     status_id: i64,
-) -> AppResult<(statuses::Model, Vec<Event>)> {
+) -> AppResult<(statuses::Model, Outbox)> {
     let s = posts::visible(state, Some(me), status_id).await?;
     let Some(row) = queries::relations::favourite(&state.db, me.id, s.id).await? else {
-        return Ok((s, Vec::new()));
+        return Ok((s, Outbox::none()));
     };
     let txn = crate::db::begin(&state.db).await?;
     queries::relations::delete_favourite(&txn, row.id).await?;
@@ -84,16 +82,13 @@ pub async fn unfavourite(
         },
     )
     .await?;
-    txn.commit().await?;
-    let s = refreshed(state, s.id).await?;
-    Ok((
-        s.clone(),
-        if s.local {
-            Vec::new()
-        } else {
-            vec![Event::Unliked(row)]
-        },
-    ))
+    let events = if s.local {
+        Vec::new()
+    } else {
+        vec![Event::Unliked(row)]
+    };
+    let outbox = Outbox::commit(txn, events).await?;
+    Ok((refreshed(state, s.id).await?, outbox))
 }
 
 async fn refreshed(state: &AppState, id: i64) -> AppResult<statuses::Model> {
@@ -108,7 +103,7 @@ pub async fn reblog(
     me: &actors::Model,
     status_id: i64,
     visibility: Option<Visibility>,
-) -> AppResult<(statuses::Model, Vec<Event>)> {
+) -> AppResult<(statuses::Model, Outbox)> {
     let mut s = posts::visible(state, Some(me), status_id).await?;
     if let Some(orig) = s.reblog_of_id {
         s = posts::visible(state, Some(me), orig).await?;
@@ -120,7 +115,7 @@ pub async fn reblog(
         return Err(AppError::Unprocessable(msg!("error-reblog-private")));
     }
     if let Some(existing) = queries::statuses::reblog_by(&state.db, me.id, s.id).await? {
-        return Ok((existing, Vec::new()));
+        return Ok((existing, Outbox::none()));
     }
     let visibility = match visibility.unwrap_or(Visibility::Public) {
         Visibility::Unlisted => Visibility::Unlisted,
@@ -157,27 +152,26 @@ pub async fn reblog(
     .await?;
     queries::statuses::adjust_counter(&txn, s.id, statuses::Column::ReblogsCount, 1).await?;
     notifications::notify(&txn, &author, "reblog", me.id, Some(s.id)).await?;
-    txn.commit().await?;
-    Ok((boost.clone(), vec![Event::Boosted(boost.id)]))
+    let outbox = Outbox::commit(txn, vec![Event::Boosted(boost.id)]).await?;
+    Ok((boost, outbox))
 }
 
 pub async fn unreblog(
     state: &AppState,
     me: &actors::Model,
     status_id: i64,
-) -> AppResult<(statuses::Model, Vec<Event>)> {
+) -> AppResult<(statuses::Model, Outbox)> {
     let s = queries::statuses::by_id(&state.db, status_id)
         .await?
         .ok_or_else(AppError::not_found)?;
     let original = s.reblog_of_id.unwrap_or(s.id);
     let Some(boost) = queries::statuses::reblog_by(&state.db, me.id, original).await? else {
-        return Ok((refreshed(state, original).await?, Vec::new()));
+        return Ok((refreshed(state, original).await?, Outbox::none()));
     };
-    posts::tombstone(state, &boost).await?;
-    Ok((
-        refreshed(state, original).await?,
-        vec![Event::Unboosted(boost.id)],
-    ))
+    let txn = crate::db::begin(&state.db).await?;
+    posts::tombstone_in(&txn, &boost).await?;
+    let outbox = Outbox::commit(txn, vec![Event::Unboosted(boost.id)]).await?;
+    Ok((refreshed(state, original).await?, outbox))
 }
 
 pub async fn bookmark(

@@ -3,6 +3,7 @@
 //! Votes from Mastodon arrive as replies naming an option; they are votes,
 //! never shown as replies.
 
+use crate::domain::outbox::Outbox;
 use crate::{
     app::AppState,
     db::{
@@ -124,7 +125,7 @@ pub async fn vote(
     me: &actors::Model,
     poll_id: i64,
     choices: &[usize],
-) -> AppResult<(polls::Model, Vec<Event>)> {
+) -> AppResult<(polls::Model, Outbox)> {
     let p = queries::polls::by_id(&state.db, poll_id)
         .await?
         .ok_or_else(AppError::not_found)?;
@@ -157,7 +158,7 @@ pub async fn vote(
     // A vote on an event's Going / Maybe / Can't go poll is the member's
     // answer to the event, given the way this server answers events (a
     // Join to another server's); a refusal (a full event) is the vote's error.
-    let mut answered = Vec::new();
+    let mut answered = Outbox::none();
     if let Some(e) = &event {
         let option = options(&p).into_iter().nth(choices[0]).unwrap_or_default();
         answered = crate::domain::calendar::answer_by_vote(state, me, e.id, &option).await?;
@@ -184,8 +185,7 @@ pub async fn vote(
         );
     }
     let p = recount(&txn, p).await?;
-    txn.commit().await?;
-    let mut events = if status.local {
+    let events = if status.local {
         vec![Event::PollUpdated(status.id)]
     } else if event.is_some() {
         // The answer above tells the organiser's server; a vote as well
@@ -196,8 +196,9 @@ pub async fn vote(
             .map(|v| Event::PollVoted(Box::new(v)))
             .collect()
     };
-    events.extend(answered);
-    Ok((p, events))
+    let mut outbox = Outbox::commit(txn, events).await?;
+    outbox.extend(answered);
+    Ok((p, outbox))
 }
 
 async fn recount(db: &impl ConnectionTrait, p: polls::Model) -> AppResult<polls::Model> {

@@ -12,10 +12,11 @@
 //! following the Public collection) is accepted at once: they only read
 //! the national feed, they are not trusted as members.
 
+use crate::domain::outbox::Outbox;
 use crate::{
     app::AppState,
     db::entities::actors,
-    domain::{events::Event, follows},
+    domain::follows,
     error::{AppError, AppResult},
     federation::portal,
 };
@@ -63,7 +64,7 @@ pub async fn join(
     state: &AppState,
     instance_actor: &actors::Model,
     portal_actor: &actors::Model,
-) -> AppResult<(Standing, Vec<Event>)> {
+) -> AppResult<(Standing, Outbox)> {
     if portal_actor.local || portal_actor.kind != "Application" {
         return Err(AppError::Unprocessable(crate::msg!(
             "error-invalid-query",
@@ -96,7 +97,7 @@ async fn instance_of(
 
 /// Admit the instance at `domain`, which asked to join. `None` when it has
 /// no open application.
-pub async fn approve(state: &AppState, domain: &str) -> AppResult<Option<Vec<Event>>> {
+pub async fn approve(state: &AppState, domain: &str) -> AppResult<Option<Outbox>> {
     let Some(p) = portal::actor(state).await? else {
         return Ok(None);
     };
@@ -111,7 +112,7 @@ pub async fn approve(state: &AppState, domain: &str) -> AppResult<Option<Vec<Eve
 
 /// Suspend the member (or refuse the applicant) at `domain`. `None` when it
 /// is neither.
-pub async fn suspend(state: &AppState, domain: &str) -> AppResult<Option<Vec<Event>>> {
+pub async fn suspend(state: &AppState, domain: &str) -> AppResult<Option<Outbox>> {
     let Some(p) = portal::actor(state).await? else {
         return Ok(None);
     };
@@ -187,7 +188,7 @@ pub async fn leave(
     state: &AppState,
     instance_actor: &actors::Model,
     portal_actor: &actors::Model,
-) -> AppResult<Vec<Event>> {
+) -> AppResult<Outbox> {
     follows::unfollow(state, instance_actor, portal_actor).await
 }
 

@@ -3,6 +3,7 @@
 //! storing posts that arrive from other servers.
 
 use crate::db::queries::notifications::About;
+use crate::domain::outbox::Outbox;
 use crate::{
     app::AppState,
     db::{
@@ -223,7 +224,7 @@ pub async fn create(
     author: &actors::Model,
     input: Compose,
     mut mentions: Vec<actors::Model>,
-) -> AppResult<(statuses::Model, Vec<Event>)> {
+) -> AppResult<(statuses::Model, Outbox)> {
     let c = check(&input)?;
     let account_id = author.account_id.ok_or_else(AppError::forbidden)?;
     let media = crate::domain::media::for_post(
@@ -369,8 +370,8 @@ pub async fn create(
     for m in &mentions {
         notifications::notify(&txn, m, "mention", author.id, Some(status.id)).await?;
     }
-    txn.commit().await?;
-    Ok((status.clone(), vec![Event::PostCreated(status.id)]))
+    let outbox = Outbox::commit(txn, vec![Event::PostCreated(status.id)]).await?;
+    Ok((status, outbox))
 }
 
 async fn record_version(db: &impl ConnectionTrait, s: &statuses::Model) -> AppResult<()> {
@@ -398,7 +399,7 @@ pub async fn edit(
     status_id: i64,
     mut input: Compose,
     mut mentions: Vec<actors::Model>,
-) -> AppResult<(statuses::Model, Vec<Event>)> {
+) -> AppResult<(statuses::Model, Outbox)> {
     let status = queries::statuses::by_id(&state.db, status_id)
         .await?
         .filter(|s| s.deleted_at.is_none() && s.reblog_of_id.is_none())
@@ -485,8 +486,8 @@ pub async fn edit(
         notifications::notify(&txn, m, "mention", author.id, Some(updated.id)).await?;
     }
     notify_boosters_of_edit(state, &txn, &updated).await?;
-    txn.commit().await?;
-    Ok((updated.clone(), vec![Event::PostUpdated(updated.id)]))
+    let outbox = Outbox::commit(txn, vec![Event::PostUpdated(updated.id)]).await?;
+    Ok((updated, outbox))
 }
 
 /// People who boosted a post hear when it changes, as on Mastodon.
@@ -518,7 +519,7 @@ pub async fn delete(
     actor: &actors::Model,
     is_staff: bool,
     status_id: i64,
-) -> AppResult<(statuses::Model, Vec<Event>)> {
+) -> AppResult<(statuses::Model, Outbox)> {
     let status = queries::statuses::by_id(&state.db, status_id)
         .await?
         .filter(|s| s.deleted_at.is_none())
@@ -526,7 +527,8 @@ pub async fn delete(
     if status.actor_id != actor.id && !is_staff {
         return Err(AppError::forbidden());
     }
-    let removed = tombstone(state, &status).await?;
+    let txn = crate::db::begin(&state.db).await?;
+    let removed = tombstone_in(&txn, &status).await?;
     let events = if status.local {
         if status.reblog_of_id.is_some() {
             vec![Event::Unboosted(status.id)]
@@ -536,29 +538,40 @@ pub async fn delete(
     } else {
         Vec::new()
     };
-    Ok((removed, events))
+    Ok((removed, Outbox::commit(txn, events).await?))
 }
 
 /// Make a post a tombstone and undo its effects on counters and notifications.
 pub async fn tombstone(state: &AppState, status: &statuses::Model) -> AppResult<statuses::Model> {
-    let now = chrono::Utc::now();
     let txn = crate::db::begin(&state.db).await?;
+    let removed = tombstone_in(&txn, status).await?;
+    txn.commit().await?;
+    Ok(removed)
+}
+
+/// `tombstone` inside the caller's transaction, for use cases that record
+/// what they announce in the same commit.
+pub async fn tombstone_in(
+    txn: &crate::db::DatabaseTransaction,
+    status: &statuses::Model,
+) -> AppResult<statuses::Model> {
+    let now = chrono::Utc::now();
     let mut a = status.clone().into_active_model();
     a.deleted_at = Set(Some(now));
     a.content = Set(String::new());
     a.source = Set(None);
     a.title = Set(None);
-    let removed = queries::statuses::update(&txn, a).await?;
-    crate::domain::search::unindex_post(&txn, status.id).await?;
+    let removed = queries::statuses::update(txn, a).await?;
+    crate::domain::search::unindex_post(txn, status.id).await?;
     // A deleted event leaves the calendars (its participants with it).
-    queries::calendar::delete(&txn, status.id).await?;
+    queries::calendar::delete(txn, status.id).await?;
     if let Some(parent) = status.in_reply_to_id {
-        queries::statuses::adjust_counter(&txn, parent, statuses::Column::RepliesCount, -1).await?;
+        queries::statuses::adjust_counter(txn, parent, statuses::Column::RepliesCount, -1).await?;
     }
     if let Some(orig) = status.reblog_of_id {
-        queries::statuses::adjust_counter(&txn, orig, statuses::Column::ReblogsCount, -1).await?;
+        queries::statuses::adjust_counter(txn, orig, statuses::Column::ReblogsCount, -1).await?;
         queries::notifications::delete_about(
-            &txn,
+            txn,
             About {
                 kind: Some("reblog"),
                 from: Some(status.actor_id),
@@ -569,14 +582,13 @@ pub async fn tombstone(state: &AppState, status: &statuses::Model) -> AppResult<
         .await?;
     }
     queries::notifications::delete_about(
-        &txn,
+        txn,
         About {
             status: Some(status.id),
             ..About::default()
         },
     )
     .await?;
-    txn.commit().await?;
     Ok(removed)
 }
 

@@ -2,6 +2,7 @@
 //! languages, profile fields, avatar and header, and whether follows need
 //! approval. Everything here may be shown to anyone and federated.
 
+use crate::domain::{events::Event, outbox::Outbox};
 use crate::{
     app::AppState,
     db::{entities::actors, queries},
@@ -51,7 +52,7 @@ pub async fn update(
     state: &AppState,
     member: &Member,
     input: ProfileUpdate,
-) -> AppResult<actors::Model> {
+) -> AppResult<(actors::Model, Outbox)> {
     let mut actor = member.actor.clone().into_active_model();
     if let Some(name) = input.display_name {
         actor.display_name =
@@ -117,9 +118,11 @@ pub async fn update(
         replaced.extend(member.actor.header_media_id);
     }
     actor.updated_at = Set(chrono::Utc::now());
-    let updated = queries::actors::update(&state.db, actor).await?;
+    let txn = crate::db::begin(&state.db).await?;
+    let updated = queries::actors::update(&txn, actor).await?;
+    let outbox = Outbox::commit(txn, vec![Event::ProfileUpdated(updated.id)]).await?;
     discard_media(state, replaced).await?;
-    Ok(updated)
+    Ok((updated, outbox))
 }
 
 /// Subjects as entered: trimmed, without duplicates (ignoring case), bounded.

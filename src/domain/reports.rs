@@ -7,6 +7,7 @@
 //! Depends on `db` and the other domain modules; federation turns
 //! [`Event::ReportForwarded`] into the `Flag`.
 
+use crate::domain::outbox::Outbox;
 use crate::{
     app::AppState,
     db::{
@@ -60,7 +61,7 @@ pub async fn create(
     state: &AppState,
     me: &actors::Model,
     input: NewReport,
-) -> AppResult<(reports::Model, Vec<Event>)> {
+) -> AppResult<(reports::Model, Outbox)> {
     let target = queries::actors::by_id(&state.db, input.target_id)
         .await?
         .ok_or_else(AppError::not_found)?;
@@ -94,22 +95,16 @@ pub async fn create(
         }
     }
     let forward = input.forward && !target.local;
-    let report = store(
+    store(
         state,
         me.id,
         &target,
         &ids,
         comment.unwrap_or_default(),
         category,
-        None,
+        Origin::Local { forward },
     )
-    .await?;
-    let events = if forward {
-        vec![Event::ReportForwarded(report.id)]
-    } else {
-        Vec::new()
-    };
-    Ok((report, events))
+    .await
 }
 
 /// Another server reports one of the accounts or posts we hold (a `Flag`
@@ -140,9 +135,17 @@ pub async fn receive(
         &ids,
         comment,
         "other",
-        Some(ap_id.to_string()),
+        Origin::Remote(ap_id.to_string()),
     )
     .await
+    .map(|(report, _nothing_to_send)| report)
+}
+
+/// Where a report comes from: a member here (who may ask for it to be
+/// forwarded to the reported account's server), or another server's Flag.
+enum Origin {
+    Local { forward: bool },
+    Remote(String),
 }
 
 async fn store(
@@ -152,8 +155,12 @@ async fn store(
     status_ids: &[i64],
     comment: String,
     category: &str,
-    ap_id: Option<String>,
-) -> AppResult<reports::Model> {
+    origin: Origin,
+) -> AppResult<(reports::Model, Outbox)> {
+    let (ap_id, forward) = match origin {
+        Origin::Local { forward } => (None, forward),
+        Origin::Remote(id) => (Some(id), false),
+    };
     let now = chrono::Utc::now();
     let txn = crate::db::begin(&state.db).await?;
     let report = queries::reports::insert(
@@ -176,8 +183,13 @@ async fn store(
     for staff in queries::accounts::staff_actor_ids(&txn).await? {
         notifications::notify_id(&txn, staff, NOTIFICATION, reporter, None).await?;
     }
-    txn.commit().await?;
-    Ok(report)
+    let events = if forward {
+        vec![Event::ReportForwarded(report.id)]
+    } else {
+        Vec::new()
+    };
+    let outbox = Outbox::commit(txn, events).await?;
+    Ok((report, outbox))
 }
 
 /// Reports for the moderators, open or resolved, newest first.
@@ -222,7 +234,7 @@ pub async fn forward(
     state: &AppState,
     me: &Member,
     id: i64,
-) -> AppResult<(reports::Model, Vec<Event>)> {
+) -> AppResult<(reports::Model, Outbox)> {
     let r = get(state, me, id).await?;
     let target = queries::actors::by_id(&state.db, r.target_id)
         .await?
@@ -231,10 +243,10 @@ pub async fn forward(
         return Err(refuse("error-report-local"));
     }
     if r.forwarded_at.is_some() {
-        return Ok((r, Vec::new()));
+        return Ok((r, Outbox::none()));
     }
-    let id = r.id;
-    Ok((r, vec![Event::ReportForwarded(id)]))
+    let outbox = Outbox::record(&state.db, vec![Event::ReportForwarded(r.id)]).await?;
+    Ok((r, outbox))
 }
 
 /// Record that the Flag `ap_id` carried the report to its server.

@@ -101,8 +101,9 @@ pub async fn apply(data: &Data<AppState>, activity: Value) -> Result<(), FedErro
                     Some(p) => p,
                     None => local_actor(data, &target_id).await?,
                 };
-            let events = follows::receive_follow(data, &actor, &target, &id).await?;
-            publish::publish_received(data, events).await
+            let outbox = follows::receive_follow(data, &actor, &target, &id).await?;
+            publish::publish(data, outbox).await;
+            Ok(())
         }
         "Accept" | "Reject" => {
             if crate::federation::calendar::receive(data, &actor, &kind, &activity).await? {
@@ -253,8 +254,8 @@ async fn undo(
                 }
             };
             if let Ok(t) = target {
-                let events = follows::receive_unfollow(data, actor, &t).await?;
-                publish::publish_received(data, events).await?;
+                let outbox = follows::receive_unfollow(data, actor, &t).await?;
+                publish::publish(data, outbox).await;
             }
             Ok(())
         }
@@ -333,7 +334,7 @@ async fn relay_if_ours(
     };
     match crate::domain::groups::load(&data.db, gid).await? {
         Some(g) if g.local() && crate::domain::groups::shown_in_group(&g, s) => {
-            publish::publish_received(
+            publish::record_and_publish(
                 data,
                 vec![Event::GroupRelay {
                     group_id: gid,
@@ -393,7 +394,7 @@ async fn create(
                 )
                 .await?;
                 if counted {
-                    publish::publish_received(
+                    publish::record_and_publish(
                         data,
                         vec![crate::domain::events::Event::PollUpdated(question.id)],
                     )
@@ -407,7 +408,7 @@ async fn create(
                         note.id.as_str(),
                     )
                     .await?;
-                    publish::publish_received(data, answers).await?;
+                    publish::publish(data, answers).await;
                 }
                 return Ok(());
             }

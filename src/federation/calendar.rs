@@ -481,7 +481,7 @@ pub async fn receive(
         .and_then(Value::as_str)
         .map(str::to_string);
     match calendar::receive(data, actor, &e, choice, &id, note).await {
-        Ok(events) => publish::publish_received(data, events).await?,
+        Ok(outbox) => publish::publish(data, outbox).await,
         Err(AppError::NotFound(_)) => return Err(FedError::NotFound("event".into())),
         Err(AppError::Unprocessable(m) | AppError::Forbidden(m)) => {
             tracing::debug!(error = %m, "RSVP refused");

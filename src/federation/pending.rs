@@ -1,44 +1,32 @@
-//! Publications that failed when their use case finished wait in the
-//! database and are tried again, so that a post the member saw accepted is
-//! not left undelivered because the queue could not be written at that
-//! moment. Retries back off from 30 seconds to an hour and stop after
-//! `federation.delivery_give_up_hours`, as deliveries do.
+//! Recorded events (`domain::outbox`) that were not published when their
+//! use case finished — queueing failed, or the process stopped first — are
+//! published here. Retries back off from 30 seconds to an hour and stop
+//! after `federation.delivery_give_up_hours`, as deliveries do.
 
 use crate::{
     app::AppState,
-    db::{entities::pending_publications, ids, queries},
+    db::queries,
     domain::events::Event,
     error::{AppError, AppResult},
     federation::publish::publish_one,
 };
 use chrono::{DateTime, Utc};
-use sea_orm::ActiveValue::Set;
 use std::time::Duration;
 
-/// Keep `event` for a later try. Only if even this fails is it lost (and
-/// logged as such): the database is then refusing every write.
-pub async fn keep(state: &AppState, event: &Event, error: &AppError) {
-    let now = Utc::now();
-    let stored = match serde_json::to_string(event) {
-        Ok(json) => queries::publications::insert(
-            &state.db,
-            pending_publications::ActiveModel {
-                id: Set(ids::next_id()),
-                event: Set(json),
-                attempts: Set(0),
-                last_error: Set(Some(error.to_string())),
-                next_attempt_at: Set(now + backoff(0)),
-                created_at: Set(now),
-            },
-        )
-        .await
-        .map(|_| ())
-        .map_err(|e| e.to_string()),
-        Err(e) => Err(e.to_string()),
-    };
-    match stored {
+/// How long a worker owns a row it took; another worker (another process
+/// on the same database) may take it over after that.
+const CLAIM: chrono::Duration = chrono::Duration::minutes(10);
+
+/// The first try of recorded event `id` failed: try again after the first
+/// back-off. If even this write fails the row keeps its original time and
+/// is still retried.
+pub async fn postpone(state: &AppState, id: i64, event: &Event, error: &AppError) {
+    let next = Utc::now() + backoff(0);
+    match queries::publications::postpone(&state.db, id, next, error.to_string()).await {
         Ok(()) => tracing::warn!(%error, ?event, "publication postponed; it will be tried again"),
-        Err(e) => tracing::error!(%error, store_error = %e, ?event, "publication lost"),
+        Err(e) => {
+            tracing::warn!(%error, store_error = %e, ?event, "publication failed; it will be tried again")
+        }
     }
 }
 
@@ -52,6 +40,9 @@ pub async fn retry_due(state: &AppState, now: DateTime<Utc>) -> AppResult<usize>
     let give_up = chrono::Duration::hours(state.config.federation.delivery_give_up_hours as i64);
     let mut published = 0;
     for row in queries::publications::due(&state.db, now, 50).await? {
+        if !queries::publications::claim(&state.db, row.id, now, now + CLAIM).await? {
+            continue; // another worker took it
+        }
         let event: Event = match serde_json::from_str(&row.event) {
             Ok(e) => e,
             Err(e) => {

@@ -9,7 +9,7 @@ use crate::{
         entities::{activities, actors, deliveries, statuses},
         ids, queries,
     },
-    domain::{events::Event, posts},
+    domain::{events::Event, outbox::Outbox, posts},
     error::{AppError, AppResult},
     federation::{
         actors::actor_document,
@@ -24,39 +24,32 @@ use sea_orm::ActiveValue::Set;
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
 
-/// Publish what a member did. Failures are not returned (the local change
-/// has been made and the member should not see an error for it): the event
-/// is kept in the database and tried again (`federation::pending`). A retry
-/// after a partial failure may send an activity twice; receivers treat a
-/// repeated Create or Like of the same object as one.
-pub async fn publish(state: &AppState, events: Vec<Event>) {
-    for event in events {
-        if let Err(e) = publish_one(state, &event).await {
-            crate::federation::pending::keep(state, &event, &e).await;
-        }
-    }
-}
-
-/// Publish what a received activity caused (an Accept, a relayed post, an
-/// answer). A failure is returned so that the inbox item is processed again
-/// later instead of the answer being lost; the receiving use cases recognise
-/// an activity they have already applied and answer it again.
-pub async fn publish_received(state: &AppState, events: Vec<Event>) -> Result<(), FedError> {
-    publish_all(state, events).await.map_err(FedError::from)
-}
-
-/// Every event is tried; the first failure is returned.
-async fn publish_all(state: &AppState, events: Vec<Event>) -> AppResult<()> {
-    let mut outcome = Ok(());
-    for event in events {
-        if let Err(e) = publish_one(state, &event).await {
-            tracing::error!(error = %e, ?event, "could not queue federation deliveries");
-            if outcome.is_ok() {
-                outcome = Err(e);
+/// Publish recorded events: build each activity and queue its deliveries,
+/// then drop the event's outbox row. Failures are not returned (the change
+/// has been made and whoever made it should not see an error for it): the
+/// row stays and `federation::pending` tries again. A retry after a partial
+/// failure may send an activity twice; receivers treat a repeated Create or
+/// Like of the same object as one.
+pub async fn publish(state: &AppState, outbox: Outbox) {
+    for (id, event) in outbox.into_entries() {
+        match publish_one(state, &event).await {
+            Ok(()) => {
+                if let Err(e) = queries::publications::delete(&state.db, id).await {
+                    tracing::warn!(error = %e, id, "published event kept; it will be sent again");
+                }
             }
+            Err(e) => crate::federation::pending::postpone(state, id, &event, &e).await,
         }
     }
-    outcome
+}
+
+/// Record and publish what a received activity caused without a change of
+/// our own to go with it (a relayed post, a new poll tally). A failure to
+/// record is returned, so that the inbox item is processed again later.
+pub async fn record_and_publish(state: &AppState, events: Vec<Event>) -> Result<(), FedError> {
+    let outbox = Outbox::record(&state.db, events).await?;
+    publish(state, outbox).await;
+    Ok(())
 }
 
 async fn actor(state: &AppState, id: i64) -> AppResult<actors::Model> {

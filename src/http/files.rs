@@ -1,8 +1,9 @@
 //! Downloading resource files under `/files/{id}/{name}`, a prefix no
 //! ActivityPub route uses: whatever the Accept header says, the answer is
 //! the file, with its detected type, `nosniff`, a CSP that forbids anything
-//! active, and `Content-Disposition: attachment` (images asked for as a
-//! preview come `inline`). Each download counts; previews do not.
+//! active, and `Content-Disposition: attachment`. `?preview=1` asks for
+//! what a page shows: a large image's reduced copy, `inline`. Each download
+//! counts; previews do not.
 
 use crate::{
     app::AppState,
@@ -59,14 +60,20 @@ async fn download(
         .filter(|m| m.is_active())
         .map(|m| m.actor.clone());
     let preview = q.preview.is_some_and(|p| p == "1" || p == "true");
-    let (file, bytes) = resources::download(&state, viewer.as_ref(), id, !preview).await?;
-    let inline = preview && file.content_type.starts_with("image/");
+    let (file, bytes, content_type) = if preview {
+        resources::preview(&state, viewer.as_ref(), id).await?
+    } else {
+        let (file, bytes) = resources::download(&state, viewer.as_ref(), id, true).await?;
+        let content_type = file.content_type.clone();
+        (file, bytes, content_type)
+    };
+    let inline = preview && content_type.starts_with("image/");
     let mut response = bytes.into_response();
     let headers = response.headers_mut();
-    let ct = if file.content_type.starts_with("text/") {
-        format!("{}; charset=utf-8", file.content_type)
+    let ct = if content_type.starts_with("text/") {
+        format!("{content_type}; charset=utf-8")
     } else {
-        file.content_type.clone()
+        content_type
     };
     if let Ok(v) = HeaderValue::from_str(&ct) {
         headers.insert(header::CONTENT_TYPE, v);

@@ -118,3 +118,127 @@ async fn organiser_runs_an_event() {
     drop(driver);
     app.stop().await;
 }
+
+/// The calendar's filters (group, subject, online or in person) narrow the
+/// list and the month, and the month's previous / next links keep them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn calendar_filters_narrow_list_and_month() {
+    let Some((driver, c)) = start_driver().await else {
+        return;
+    };
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let olga = app.member("olga", Role::Member).await;
+    let token = app.token(&olga).await;
+    let base = app.base.clone();
+    let api = |path: &str, body: serde_json::Value| {
+        let req = app
+            .api()
+            .post(app.url(path))
+            .bearer_auth(&token)
+            .json(&body);
+        async move {
+            let r = req.send().await.unwrap();
+            let status = r.status();
+            let v: serde_json::Value = r.json().await.unwrap();
+            assert!(status.is_success(), "{status}: {v}");
+            v
+        }
+    };
+    let group = api(
+        "/api/v1/staffroom/groups",
+        serde_json::json!({"username": "history", "display_name": "History teachers", "join_policy": "open"}),
+    )
+    .await;
+    let year = chrono::Datelike::year(&chrono::Utc::now()) + 1;
+    let at = |day: u32| format!("{year}-05-{day:02}T16:00:00Z");
+    for (title, day, extra) in [
+        (
+            "Fractions webinar",
+            4,
+            serde_json::json!({"online_url": "https://meet.example/fractions", "tags": ["maths"]}),
+        ),
+        (
+            "Castle walk",
+            12,
+            serde_json::json!({"location_name": "Old town", "tags": ["history"], "group_id": group["id"]}),
+        ),
+        (
+            "Science fair",
+            20,
+            serde_json::json!({"location_name": "School hall", "tags": ["science"]}),
+        ),
+    ] {
+        let mut body =
+            serde_json::json!({"title": title, "start_time": at(day), "timezone": "UTC"});
+        for (k, v) in extra.as_object().unwrap() {
+            body[k] = v.clone();
+        }
+        api("/api/v1/staffroom/events", body).await;
+    }
+    let mut checks = Checks::new();
+    let shows = async |c: &fantoccini::Client, wanted: &[&str]| {
+        let t = text(c).await;
+        let all = ["Fractions webinar", "Castle walk", "Science fair"];
+        let shown: Vec<&str> = all.into_iter().filter(|e| t.contains(e)).collect();
+        assert_eq!(shown, wanted, "{t}");
+    };
+
+    log_in(&c, &base, "olga", PASSWORD).await;
+    c.goto(&format!("{base}/events")).await.unwrap();
+    shows(&c, &["Fractions webinar", "Castle walk", "Science fair"]).await;
+
+    select(&c, "#f-mode", "online").await;
+    click(&c, "form.filters button[type=submit]").await;
+    shows(&c, &["Fractions webinar"]).await;
+    checks.page(&c, "calendar filtered: online").await;
+
+    select(&c, "#f-mode", "in_person").await;
+    click(&c, "form.filters button[type=submit]").await;
+    shows(&c, &["Castle walk", "Science fair"]).await;
+
+    select(&c, "#f-mode", "").await;
+    select(&c, "#f-group", "history").await;
+    click(&c, "form.filters button[type=submit]").await;
+    shows(&c, &["Castle walk"]).await;
+    let url = c.current_url().await.unwrap();
+    assert!(url.query().unwrap_or("").contains("group=history"), "{url}");
+
+    select(&c, "#f-group", "").await;
+    fill(&c, "tag", "science").await;
+    click(&c, "form.filters button[type=submit]").await;
+    shows(&c, &["Science fair"]).await;
+
+    // The month of the events, filtered by subject, then a month on and back.
+    c.goto(&format!(
+        "{base}/events?view=month&month={year}-05&tag=maths"
+    ))
+    .await
+    .unwrap();
+    shows(&c, &["Fractions webinar"]).await;
+    checks.page(&c, "month filtered by subject").await;
+    click(&c, "nav.month-nav a:last-of-type").await;
+    shows(&c, &[]).await;
+    click(&c, "nav.month-nav a:first-of-type").await;
+    shows(&c, &["Fractions webinar"]).await;
+    let tag = c
+        .find(fantoccini::Locator::Css("#f-tag"))
+        .await
+        .unwrap()
+        .prop("value")
+        .await
+        .unwrap();
+    assert_eq!(tag.as_deref(), Some("maths"));
+
+    // A filter that matches nothing says so.
+    fill(&c, "tag", "astronomy").await;
+    click(&c, "form.filters button[type=submit]").await;
+    shows(&c, &[]).await;
+    c.goto(&format!("{base}/events?tag=astronomy"))
+        .await
+        .unwrap();
+    assert!(text(&c).await.contains("No upcoming events."));
+    assert_eq!(checks.pages, 2);
+    c.close().await.unwrap();
+    drop(driver);
+    app.stop().await;
+}

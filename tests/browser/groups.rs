@@ -45,9 +45,10 @@ async fn group_end_to_end() {
     let g = staffroom::domain::groups::by_name(st, "history")
         .await
         .unwrap();
-    staffroom::domain::follows::follow(st, &troll.actor, &g.actor)
+    let (_, outbox) = staffroom::domain::follows::follow(st, &troll.actor, &g.actor)
         .await
         .unwrap();
+    staffroom::federation::publish::publish(st, outbox).await;
     log_out(&c).await;
 
     // A second teacher asks to join.

@@ -333,11 +333,12 @@ async fn national_feed_search_and_directory() {
     .unwrap();
     assert!(
         matches!(
-            refused.as_slice(),
+            refused.events().collect::<Vec<_>>().as_slice(),
             [staffroom::domain::events::Event::FollowRejected(_)]
         ),
         "{refused:?}"
     );
+    staffroom::federation::publish::publish(state, refused).await;
     // Nobody else sees who was suspended.
     log_out(&c).await;
     c.goto(&format!("{base}/national/directory")).await.unwrap();

@@ -14,9 +14,10 @@ async fn compose_thread_like_reply_edit_notifications() {
     let writer = app.member("writer", Role::Member).await;
     let reader = app.member("reader", Role::Member).await;
     // Someone follows the writer, so the notifications page has something to show.
-    staffroom::domain::follows::follow(app.state(), &reader.actor, &writer.actor)
+    let (_, outbox) = staffroom::domain::follows::follow(app.state(), &reader.actor, &writer.actor)
         .await
         .unwrap();
+    staffroom::federation::publish::publish(app.state(), outbox).await;
     let base = app.base.clone();
     let mut checks = Checks::new();
 
@@ -88,9 +89,10 @@ async fn compose_thread_like_reply_edit_notifications() {
     // The reader likes it too; the writer's notifications show it, then
     // the count in the navigation is gone.
     let id: i64 = thread_path.rsplit('/').next().unwrap().parse().unwrap();
-    staffroom::domain::interactions::favourite(app.state(), &reader.actor, id)
+    let (_, outbox) = staffroom::domain::interactions::favourite(app.state(), &reader.actor, id)
         .await
         .unwrap();
+    staffroom::federation::publish::publish(app.state(), outbox).await;
     c.goto(&format!("{base}/notifications")).await.unwrap();
     let t = text(&c).await;
     assert!(

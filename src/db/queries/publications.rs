@@ -4,8 +4,10 @@
 use crate::db::entities::pending_publications::{ActiveModel, Column, Entity, Model};
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect,
+    ActiveModelTrait,
+    ActiveValue::Set,
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    sea_query::{Expr, ExprTrait},
 };
 
 pub async fn insert(db: &impl ConnectionTrait, model: ActiveModel) -> Result<Model, DbErr> {
@@ -47,4 +49,38 @@ pub async fn reschedule(
 
 pub async fn delete(db: &impl ConnectionTrait, id: i64) -> Result<(), DbErr> {
     Entity::delete_by_id(id).exec(db).await.map(|_| ())
+}
+
+/// A first try failed: one attempt made, the next at `next`.
+pub async fn postpone(
+    db: &impl ConnectionTrait,
+    id: i64,
+    next: DateTime<Utc>,
+    error: String,
+) -> Result<(), DbErr> {
+    Entity::update_many()
+        .col_expr(Column::Attempts, Expr::col(Column::Attempts).add(1))
+        .col_expr(Column::NextAttemptAt, Expr::value(next))
+        .col_expr(Column::LastError, Expr::value(Some(error)))
+        .filter(Column::Id.eq(id))
+        .exec(db)
+        .await
+        .map(|_| ())
+}
+
+/// Take row `id` for one try if it is still due at `now` (no other worker
+/// took it since it was read): true when it is ours until `until`.
+pub async fn claim(
+    db: &impl ConnectionTrait,
+    id: i64,
+    now: DateTime<Utc>,
+    until: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let done = Entity::update_many()
+        .col_expr(Column::NextAttemptAt, Expr::value(until))
+        .filter(Column::Id.eq(id))
+        .filter(Column::NextAttemptAt.lte(now))
+        .exec(db)
+        .await?;
+    Ok(done.rows_affected == 1)
 }

@@ -3,6 +3,7 @@
 //! language.
 
 use super::*;
+use crate::domain::{events::Event, outbox::Outbox};
 
 /// Delete one's own account. The registry record goes entirely; the public
 /// profile becomes a tombstone so the handle is never reused by someone else
@@ -11,7 +12,7 @@ pub async fn delete_own(
     state: &AppState,
     member: &Member,
     password: &str,
-) -> AppResult<actors::Model> {
+) -> AppResult<(actors::Model, Outbox)> {
     if !auth::verify_password(password, &member.account.password_hash).await {
         return Err(AppError::Unprocessable(msg!("error-current-password")));
     }
@@ -35,9 +36,9 @@ pub async fn delete_own(
     let actor = queries::actors::update(&txn, actor).await?;
     // Sessions, tokens and resets go with the account (ON DELETE CASCADE).
     queries::accounts::delete(&txn, member.account.id).await?;
-    txn.commit().await?;
+    let outbox = Outbox::commit(txn, vec![Event::AccountDeleted(Box::new(actor.clone()))]).await?;
     tracing::info!(actor = actor.id, "account deleted");
-    Ok(actor)
+    Ok((actor, outbox))
 }
 
 /// Everything the instance holds about a member, for them to download.

@@ -7,6 +7,7 @@ use super::{
     ADDRESS_MAX, DESCRIPTION_MAX, EventStatus, EventVisibility, JoinMode, MAX_CAPACITY, MAX_TAGS,
     PLACE_MAX, Rsvp, TITLE_MAX, URL_MAX, facts_html, is_organiser, page_url, time,
 };
+use crate::domain::outbox::Outbox;
 use crate::{
     app::AppState,
     db::{
@@ -319,7 +320,7 @@ pub async fn create(
     state: &AppState,
     organiser: &actors::Model,
     input: EventInput,
-) -> AppResult<(calendar_events::Model, Vec<Event>)> {
+) -> AppResult<(calendar_events::Model, Outbox)> {
     if !organiser.local || organiser.account_id.is_none() {
         return Err(AppError::forbidden());
     }
@@ -392,8 +393,8 @@ pub async fn create(
         events.push(Event::PostCreated(poll.id));
     }
     let e = queries::calendar::insert(&txn, e.into_active_model().reset_all()).await?;
-    txn.commit().await?;
-    Ok((e, events))
+    let outbox = Outbox::commit(txn, events).await?;
+    Ok((e, outbox))
 }
 
 /// The poll that lets Mastodon users answer: they see posts, not events,
@@ -478,7 +479,7 @@ async fn save(
     who: &actors::Model,
     e: calendar_events::Model,
     kind: &str,
-) -> AppResult<(calendar_events::Model, Vec<Event>)> {
+) -> AppResult<(calendar_events::Model, Outbox)> {
     let now = chrono::Utc::now();
     let status = queries::statuses::by_id(&state.db, e.id)
         .await?
@@ -546,11 +547,11 @@ async fn save(
     let e = queries::calendar::by_id(&txn, e.id)
         .await?
         .ok_or_else(AppError::not_found)?;
-    txn.commit().await?;
     let mut events = vec![Event::PostUpdated(e.id)];
     events.extend(poll_changed.map(Event::PollUpdated));
     events.extend(super::rsvp::answers_for(&promoted, true));
-    Ok((e, events))
+    let outbox = Outbox::commit(txn, events).await?;
+    Ok((e, outbox))
 }
 
 /// Change an event: its organiser or its group's moderators.
@@ -559,7 +560,7 @@ pub async fn update(
     who: &actors::Model,
     id: i64,
     input: EventInput,
-) -> AppResult<(calendar_events::Model, Vec<Event>)> {
+) -> AppResult<(calendar_events::Model, Outbox)> {
     let e = load_managed(state, who, id).await?;
     if input.group_id.is_some_and(|g| Some(g) != e.group_id) {
         return Err(bad("error-event-group-fixed"));
@@ -578,29 +579,30 @@ pub async fn cancel(
     state: &AppState,
     who: &actors::Model,
     id: i64,
-) -> AppResult<(calendar_events::Model, Vec<Event>)> {
+) -> AppResult<(calendar_events::Model, Outbox)> {
     let mut e = load_managed(state, who, id).await?;
     if EventStatus::of(&e) == EventStatus::Cancelled {
-        return Ok((e, Vec::new()));
+        return Ok((e, Outbox::none()));
     }
     e.event_status = EventStatus::Cancelled.as_str().into();
     save(state, who, e, "event_cancelled").await
 }
 
 /// Delete an event and its poll; participants are told it is cancelled.
-pub async fn delete(state: &AppState, who: &actors::Model, id: i64) -> AppResult<Vec<Event>> {
+pub async fn delete(state: &AppState, who: &actors::Model, id: i64) -> AppResult<Outbox> {
     let e = load_managed(state, who, id).await?;
-    for p in audience_of_changes(&state.db, &e).await? {
-        notifications::notify_id(&state.db, p, "event_cancelled", who.id, None).await?;
+    let txn = crate::db::begin(&state.db).await?;
+    for p in audience_of_changes(&txn, &e).await? {
+        notifications::notify_id(&txn, p, "event_cancelled", who.id, None).await?;
     }
     let mut events = Vec::new();
     for sid in std::iter::once(e.id).chain(e.poll_status_id) {
-        if let Some(s) = queries::statuses::by_id(&state.db, sid).await?
+        if let Some(s) = queries::statuses::by_id(&txn, sid).await?
             && s.deleted_at.is_none()
         {
-            posts::tombstone(state, &s).await?;
+            posts::tombstone_in(&txn, &s).await?;
             events.push(Event::PostDeleted(s.id));
         }
     }
-    Ok(events)
+    Outbox::commit(txn, events).await
 }

@@ -5,16 +5,14 @@
 //! their own posts.
 
 use super::{Rsvp, is_organiser, page_url, rsvp};
+use crate::domain::outbox::Outbox;
 use crate::{
     app::AppState,
     db::{
         entities::{actors, calendar_events, event_participants, statuses},
         queries,
     },
-    domain::{
-        events::Event,
-        posts::{self, Compose, Visibility},
-    },
+    domain::posts::{self, Compose, Visibility},
     error::{AppError, AppResult},
     msg,
 };
@@ -34,7 +32,7 @@ pub async fn invite(
     who: &actors::Model,
     event_id: i64,
     invitee: &actors::Model,
-) -> AppResult<(event_participants::Model, Vec<Event>)> {
+) -> AppResult<(event_participants::Model, Outbox)> {
     if invitee.kind != "Person" || invitee.deleted_at.is_some() {
         return Err(AppError::Forbidden(msg!("error-event-invite-person")));
     }
@@ -42,7 +40,7 @@ pub async fn invite(
     let before = queries::calendar::participant(&state.db, e.id, invitee.id).await?;
     let row = rsvp::invite(state, who, event_id, invitee).await?;
     if before.is_some() || invitee.local {
-        return Ok((row, Vec::new()));
+        return Ok((row, Outbox::none()));
     }
     let text =
         msg!("event-invitation-message", title = e.title.clone()).render(default_locale(state));
@@ -58,7 +56,7 @@ pub async fn message_participants(
     event_id: i64,
     text: &str,
     audience: &[Rsvp],
-) -> AppResult<(statuses::Model, Vec<Event>)> {
+) -> AppResult<(statuses::Model, Outbox)> {
     let e = super::visible(&state.db, Some(who), event_id).await?;
     if !is_organiser(&state.db, who, &e).await? {
         return Err(AppError::Forbidden(msg!("error-event-organisers-only")));
@@ -98,7 +96,7 @@ async fn direct_post(
     e: &calendar_events::Model,
     text: String,
     to: Vec<actors::Model>,
-) -> AppResult<(statuses::Model, Vec<Event>)> {
+) -> AppResult<(statuses::Model, Outbox)> {
     let compose = Compose {
         text: format!("{text}\n\n{}: {}", e.title, page_url(state.urls.base(), e)),
         title: None,

@@ -7,6 +7,7 @@
 //! Answers to remote events are recorded and sent to their server.
 
 use super::{EventStatus, JoinMode, MESSAGE_MAX, Rsvp, is_organiser};
+use crate::domain::outbox::Outbox;
 use crate::{
     app::AppState,
     db::{
@@ -199,7 +200,7 @@ pub async fn answer(
     event_id: i64,
     choice: Rsvp,
     note: Option<&str>,
-) -> AppResult<(event_participants::Model, Vec<Event>)> {
+) -> AppResult<(event_participants::Model, Outbox)> {
     let note = message(note)?;
     let e = super::visible(&state.db, Some(me), event_id).await?;
     if !matches!(choice, Rsvp::Going | Rsvp::Maybe | Rsvp::NotGoing) {
@@ -210,8 +211,8 @@ pub async fn answer(
     }
     let txn = crate::db::begin(&state.db).await?;
     let d = decide(&txn, e.id, me, choice, None, note).await?;
-    txn.commit().await?;
-    Ok((d.participant, answers_for(&d.promoted, true)))
+    let outbox = Outbox::commit(txn, answers_for(&d.promoted, true)).await?;
+    Ok((d.participant, outbox))
 }
 
 async fn answer_remote(
@@ -220,7 +221,7 @@ async fn answer_remote(
     e: &calendar_events::Model,
     choice: Rsvp,
     note: Option<String>,
-) -> AppResult<(event_participants::Model, Vec<Event>)> {
+) -> AppResult<(event_participants::Model, Outbox)> {
     if EventStatus::of(e) == EventStatus::Cancelled {
         return Err(refuse("error-event-cancelled"));
     }
@@ -242,16 +243,21 @@ async fn answer_remote(
     if was == Some(status) {
         txn.rollback().await?;
         let p = existing.ok_or_else(AppError::not_found)?;
-        return Ok((p, Vec::new()));
+        return Ok((p, Outbox::none()));
     }
     let ap_id = Some(format!("{}#rsvp/{}", me.ap_id, ids::next_id()));
     if was == Some(Rsvp::Going) {
         queries::calendar::adjust_going(&txn, e.id, -1).await?;
     }
     let p = put(&txn, existing, e.id, me.id, status, ap_id, note).await?;
-    txn.commit().await?;
-    let id = p.id;
-    Ok((p, vec![Event::EventRsvp { participant_id: id }]))
+    let outbox = Outbox::commit(
+        txn,
+        vec![Event::EventRsvp {
+            participant_id: p.id,
+        }],
+    )
+    .await?;
+    Ok((p, outbox))
 }
 
 /// A remote person answers one of our events (Join, Leave, Accept,
@@ -264,7 +270,7 @@ pub async fn receive(
     choice: Rsvp,
     activity_id: &str,
     note: Option<String>,
-) -> AppResult<Vec<Event>> {
+) -> AppResult<Outbox> {
     if !super::can_see(&state.db, Some(who), e).await? {
         return Err(AppError::not_found());
     }
@@ -273,7 +279,6 @@ pub async fn receive(
     let decided = decide(&txn, e.id, who, choice, Some(activity_id.to_string()), note).await;
     match decided {
         Ok(d) => {
-            txn.commit().await?;
             let mut out = answers_for(&d.promoted, true);
             let status = Rsvp::parse(&d.participant.status);
             if d.changed && matches!(status, Some(Rsvp::Going)) {
@@ -282,7 +287,7 @@ pub async fn receive(
                     accepted: true,
                 });
             }
-            Ok(out)
+            Outbox::commit(txn, out).await
         }
         Err(AppError::Unprocessable(_)) | Err(AppError::Forbidden(_)) if choice == Rsvp::Going => {
             txn.rollback().await?;
@@ -292,7 +297,7 @@ pub async fn receive(
                 .as_ref()
                 .is_some_and(|p| p.status == Rsvp::Going.as_str())
             {
-                return Ok(Vec::new());
+                return Ok(Outbox::none());
             }
             let txn = crate::db::begin(&state.db).await?;
             let p = put(
@@ -305,11 +310,11 @@ pub async fn receive(
                 None,
             )
             .await?;
-            txn.commit().await?;
-            Ok(vec![Event::EventAnswered {
+            let events = vec![Event::EventAnswered {
                 participant_id: p.id,
                 accepted: false,
-            }])
+            }];
+            Outbox::commit(txn, events).await
         }
         Err(e) => {
             txn.rollback().await?;
@@ -382,7 +387,7 @@ pub async fn decide_request(
     event_id: i64,
     participant_actor: i64,
     approve: bool,
-) -> AppResult<(event_participants::Model, Vec<Event>)> {
+) -> AppResult<(event_participants::Model, Outbox)> {
     let e = super::visible(&state.db, Some(who), event_id).await?;
     if !is_organiser(&state.db, who, &e).await? {
         return Err(AppError::Forbidden(msg!("error-event-organisers-only")));
@@ -424,12 +429,12 @@ pub async fn decide_request(
     for q in &promoted {
         notifications::notify_id(&txn, q.actor_id, "event_seat", who.id, Some(e.id)).await?;
     }
-    txn.commit().await?;
     let mut events = answers_for(&promoted, true);
     if now != Rsvp::Waiting {
         events.extend(answers_for(std::slice::from_ref(&p), approve));
     }
-    Ok((p, events))
+    let outbox = Outbox::commit(txn, events).await?;
+    Ok((p, outbox))
 }
 
 /// Invite someone to an event (any join mode; required for invitation mode).
@@ -513,19 +518,19 @@ pub async fn from_vote(
     poll_status: i64,
     option: &str,
     activity_id: &str,
-) -> AppResult<Vec<Event>> {
+) -> AppResult<Outbox> {
     let Some(e) = queries::calendar::by_poll(&state.db, poll_status).await? else {
-        return Ok(Vec::new());
+        return Ok(Outbox::none());
     };
     let Some(choice) = choice_of_option(option) else {
-        return Ok(Vec::new());
+        return Ok(Outbox::none());
     };
     match receive(state, voter, &e, choice, activity_id, None).await {
         Ok(events) => Ok(events),
         // A vote that cannot count (event over, not visible) stays a vote.
         Err(AppError::NotFound(_))
         | Err(AppError::Unprocessable(_))
-        | Err(AppError::Forbidden(_)) => Ok(Vec::new()),
+        | Err(AppError::Forbidden(_)) => Ok(Outbox::none()),
         Err(e) => Err(e),
     }
 }
@@ -549,9 +554,9 @@ pub async fn answer_by_vote(
     me: &actors::Model,
     event_id: i64,
     option: &str,
-) -> AppResult<Vec<Event>> {
+) -> AppResult<Outbox> {
     let Some(choice) = choice_of_option(option) else {
-        return Ok(Vec::new());
+        return Ok(Outbox::none());
     };
     let (_, events) = answer(state, me, event_id, choice, None).await?;
     Ok(events)

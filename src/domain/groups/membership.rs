@@ -3,6 +3,7 @@
 //! sub-groups, invitations, the member list and roles.
 
 use super::*;
+use crate::domain::outbox::Outbox;
 
 /// The answer to someone asking to join.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -176,7 +177,7 @@ pub async fn approve(
     me: &Member,
     group: &Group,
     candidate_id: i64,
-) -> AppResult<Vec<Event>> {
+) -> AppResult<Outbox> {
     require_staff(state, group, me).await?;
     let candidate = queries::actors::by_id(&state.db, candidate_id)
         .await?
@@ -215,7 +216,7 @@ pub async fn reject(
     me: &Member,
     group: &Group,
     candidate_id: i64,
-) -> AppResult<Vec<Event>> {
+) -> AppResult<Outbox> {
     require_staff(state, group, me).await?;
     let events = crate::domain::follows::reject(state, &group.actor, candidate_id).await?;
     let txn = crate::db::begin(&state.db).await?;
@@ -339,7 +340,7 @@ pub async fn invite(
     me: &Member,
     group: &Group,
     invitee: &actors::Model,
-) -> AppResult<Vec<Event>> {
+) -> AppResult<Outbox> {
     if !group.local() {
         return Err(AppError::not_found());
     }
@@ -367,7 +368,7 @@ pub async fn invite(
         .await?
         .is_some()
     {
-        return Ok(Vec::new());
+        return Ok(Outbox::none());
     }
     let txn = crate::db::begin(&state.db).await?;
     let row = queries::groups::insert_invitation(
@@ -397,15 +398,17 @@ pub async fn invite(
         "",
     )
     .await?;
-    txn.commit().await?;
-    let mut events = Vec::new();
+    let events = if pending.is_none() && !invitee.local {
+        vec![Event::GroupInvited(row)]
+    } else {
+        Vec::new()
+    };
+    let mut outbox = Outbox::commit(txn, events).await?;
     if pending.is_some() {
-        events.extend(crate::domain::follows::authorize(state, &group.actor, invitee.id).await?);
+        outbox.extend(crate::domain::follows::authorize(state, &group.actor, invitee.id).await?);
         clear_requests(&state.db, group, invitee.id).await?;
-    } else if !invitee.local {
-        events.push(Event::GroupInvited(row));
     }
-    Ok(events)
+    Ok(outbox)
 }
 
 /// Invitations the member has received and not used.
@@ -451,7 +454,7 @@ pub async fn set_role(
     group: &Group,
     target_id: i64,
     role: GroupRole,
-) -> AppResult<Vec<Event>> {
+) -> AppResult<Outbox> {
     let mine = require_staff(state, group, me).await?;
     if mine != GroupRole::Owner {
         return Err(AppError::Forbidden(msg!("error-group-owner-only")));
@@ -497,7 +500,6 @@ pub async fn set_role(
         role.as_str(),
     )
     .await?;
-    txn.commit().await?;
     // The moderators collection changed: the group's document says so.
-    Ok(vec![Event::ProfileUpdated(group.id())])
+    Outbox::commit(txn, vec![Event::ProfileUpdated(group.id())]).await
 }

@@ -4,6 +4,7 @@
 //! on other servers follow.
 
 use super::{Group, after_leaving, require_staff, role_of, write_log};
+use crate::domain::outbox::Outbox;
 use crate::{
     app::AppState,
     db::{
@@ -38,13 +39,14 @@ pub async fn remove_post(
     group: &Group,
     status_id: i64,
     why: Option<&str>,
-) -> AppResult<Vec<Event>> {
+) -> AppResult<Outbox> {
     require_staff(state, group, me).await?;
     let why = reason(why)?;
     let s = group_post(state, group, status_id).await?;
-    posts::tombstone(state, &s).await?;
+    let txn = crate::db::begin(&state.db).await?;
+    posts::tombstone_in(&txn, &s).await?;
     write_log(
-        &state.db,
+        &txn,
         group.id(),
         Some(me.actor.id),
         "remove",
@@ -53,11 +55,12 @@ pub async fn remove_post(
         &why,
     )
     .await?;
-    Ok(vec![Event::GroupPostRemoved {
+    let events = vec![Event::GroupPostRemoved {
         status_id: s.id,
         moderator_id: me.actor.id,
         reason: why,
-    }])
+    }];
+    Outbox::commit(txn, events).await
 }
 
 /// Lock a thread (no new replies) or unlock it.
@@ -67,12 +70,12 @@ pub async fn set_locked(
     group: &Group,
     status_id: i64,
     locked: bool,
-) -> AppResult<Vec<Event>> {
+) -> AppResult<Outbox> {
     require_staff(state, group, me).await?;
     let s = group_post(state, group, status_id).await?;
     let root = super::thread_root(&state.db, &s).await?;
     if root.locked == locked {
-        return Ok(Vec::new());
+        return Ok(Outbox::none());
     }
     let txn = crate::db::begin(&state.db).await?;
     let mut a = root.clone().into_active_model();
@@ -88,12 +91,12 @@ pub async fn set_locked(
         "",
     )
     .await?;
-    txn.commit().await?;
-    Ok(vec![Event::GroupThreadLocked {
+    let events = vec![Event::GroupThreadLocked {
         status_id: root.id,
         moderator_id: me.actor.id,
         locked,
-    }])
+    }];
+    Outbox::commit(txn, events).await
 }
 
 /// Pin a thread to the top of the group (its `featured` collection).
@@ -103,7 +106,7 @@ pub async fn set_pinned(
     group: &Group,
     status_id: i64,
     pinned: bool,
-) -> AppResult<Vec<Event>> {
+) -> AppResult<Outbox> {
     require_staff(state, group, me).await?;
     let s = group_post(state, group, status_id).await?;
     let root = super::thread_root(&state.db, &s).await?;
@@ -111,7 +114,7 @@ pub async fn set_pinned(
         .await?
         .contains(&root.id);
     if already == pinned {
-        return Ok(Vec::new());
+        return Ok(Outbox::none());
     }
     let txn = crate::db::begin(&state.db).await?;
     if pinned {
@@ -138,12 +141,12 @@ pub async fn set_pinned(
         "",
     )
     .await?;
-    txn.commit().await?;
-    Ok(vec![Event::GroupPinned {
+    let events = vec![Event::GroupPinned {
         group_id: group.id(),
         status_id: root.id,
         pinned,
-    }])
+    }];
+    Outbox::commit(txn, events).await
 }
 
 async fn target(state: &AppState, id: i64) -> AppResult<actors::Model> {
@@ -160,7 +163,7 @@ pub async fn remove_member(
     group: &Group,
     member_id: i64,
     why: Option<&str>,
-) -> AppResult<Vec<Event>> {
+) -> AppResult<Outbox> {
     require_staff(state, group, me).await?;
     let why = reason(why)?;
     let member = target(state, member_id).await?;
@@ -182,11 +185,10 @@ pub async fn remove_member(
         &why,
     )
     .await?;
-    txn.commit().await?;
     if !member.local {
         events.push(Event::FollowRejected(row));
     }
-    Ok(events)
+    Outbox::commit(txn, events).await
 }
 
 /// A moderator cannot remove or ban an owner, nor someone of their own rank
@@ -218,7 +220,7 @@ pub async fn ban(
     group: &Group,
     target_id: i64,
     why: Option<&str>,
-) -> AppResult<Vec<Event>> {
+) -> AppResult<Outbox> {
     require_staff(state, group, me).await?;
     let why = reason(why)?;
     let who = target(state, target_id).await?;
@@ -227,7 +229,7 @@ pub async fn ban(
         .await?
         .is_some()
     {
-        return Ok(Vec::new());
+        return Ok(Outbox::none());
     }
     let membership = queries::follows::get(&state.db, who.id, group.id()).await?;
     let txn = crate::db::begin(&state.db).await?;
@@ -261,11 +263,10 @@ pub async fn ban(
         &why,
     )
     .await?;
-    txn.commit().await?;
     if !who.local {
         events.push(Event::GroupBanned(Box::new(row)));
     }
-    Ok(events)
+    Outbox::commit(txn, events).await
 }
 
 pub async fn unban(
@@ -273,10 +274,10 @@ pub async fn unban(
     me: &Member,
     group: &Group,
     target_id: i64,
-) -> AppResult<Vec<Event>> {
+) -> AppResult<Outbox> {
     require_staff(state, group, me).await?;
     let Some(row) = queries::groups::ban(&state.db, group.id(), target_id).await? else {
-        return Ok(Vec::new());
+        return Ok(Outbox::none());
     };
     let txn = crate::db::begin(&state.db).await?;
     queries::groups::delete_ban(&txn, group.id(), target_id).await?;
@@ -290,13 +291,14 @@ pub async fn unban(
         "",
     )
     .await?;
-    txn.commit().await?;
-    let who = target(state, target_id).await?;
-    Ok(if who.local {
-        Vec::new()
-    } else {
-        vec![Event::GroupUnbanned(Box::new(row))]
-    })
+    let who = queries::actors::by_id(&txn, target_id).await?;
+    let events = match who {
+        Some(w) if !w.local && w.deleted_at.is_none() => {
+            vec![Event::GroupUnbanned(Box::new(row))]
+        }
+        _ => Vec::new(),
+    };
+    Outbox::commit(txn, events).await
 }
 
 /// Bans with the banned accounts, newest first (moderators only).

@@ -2,6 +2,7 @@
 //! directory, sub-groups and the groups someone belongs to.
 
 use super::*;
+use crate::domain::outbox::Outbox;
 
 /// What a member fills in to create a group or change its settings. `None`
 /// leaves a setting as it is.
@@ -205,7 +206,7 @@ pub async fn update(
     me: &Member,
     group: &Group,
     input: GroupInput,
-) -> AppResult<(Group, Vec<Event>)> {
+) -> AppResult<(Group, Outbox)> {
     require_staff(state, group, me).await?;
     let mut actor = group.actor.clone().into_active_model();
     let mut settings = group.settings.clone().into_active_model();
@@ -279,10 +280,9 @@ pub async fn update(
         detail,
     )
     .await?;
-    txn.commit().await?;
+    let outbox = Outbox::commit(txn, vec![Event::ProfileUpdated(actor.id)]).await?;
     profiles::discard_media(state, replaced).await?;
-    let id = actor.id;
-    Ok((Group { actor, settings }, vec![Event::ProfileUpdated(id)]))
+    Ok((Group { actor, settings }, outbox))
 }
 
 /// Local groups for the directory: matching `query` (handle, name or

@@ -406,10 +406,12 @@ pub async fn store(
 /// Remove stored files (after a failed write, or with their resource).
 pub async fn discard(state: &AppState, rows: &[resource_files::Model]) {
     for r in rows {
-        if let Some(k) = &r.storage_key
-            && let Err(e) = state.media.delete(k).await
-        {
-            tracing::warn!(key = %k, error = %e, "could not remove a stored file");
+        let Some(k) = &r.storage_key else { continue };
+        let preview = crate::domain::thumbnails::key_for(k);
+        for key in [k, &preview] {
+            if let Err(e) = state.media.delete(key).await {
+                tracing::warn!(%key, error = %e, "could not remove a stored file");
+            }
         }
     }
 }

@@ -6,13 +6,14 @@ use super::{
     input::{Input, LinkInput, Placement},
     read, write,
 };
+use crate::domain::outbox::Outbox;
 use crate::{
     app::AppState,
     db::{
         entities::{resource_files, resources},
         queries,
     },
-    domain::{accounts::Member, events::Event, text},
+    domain::{accounts::Member, text, thumbnails},
     error::{AppError, AppResult},
     msg,
 };
@@ -21,11 +22,7 @@ use crate::{
 /// (ours copied in the store, remote ones linked), linked to its source.
 /// A licence that forbids derivatives is respected unless `me` edits the
 /// source.
-pub async fn remix(
-    state: &AppState,
-    me: &Member,
-    source_id: i64,
-) -> AppResult<(Resource, Vec<Event>)> {
+pub async fn remix(state: &AppState, me: &Member, source_id: i64) -> AppResult<(Resource, Outbox)> {
     let src = read::visible(state, Some(&me.actor), source_id).await?;
     if src.is_draft() {
         return Err(AppError::not_found());
@@ -141,6 +138,21 @@ pub async fn remix(
     .await
 }
 
+/// A file of a resource the viewer may read, with its storage key.
+async fn readable_file(
+    state: &AppState,
+    viewer: Option<&crate::db::entities::actors::Model>,
+    file_id: i64,
+) -> AppResult<(resource_files::Model, String, Resource)> {
+    let f = queries::resources::file(&state.db, file_id)
+        .await?
+        .filter(|f| f.kind == "file")
+        .ok_or_else(AppError::not_found)?;
+    let key = f.storage_key.clone().ok_or_else(AppError::not_found)?;
+    let r = read::visible(state, viewer, f.resource_id).await?;
+    Ok((f, key, r))
+}
+
 /// A file of a resource the viewer may read; counts a download.
 pub async fn download(
     state: &AppState,
@@ -148,12 +160,7 @@ pub async fn download(
     file_id: i64,
     count: bool,
 ) -> AppResult<(resource_files::Model, bytes::Bytes)> {
-    let f = queries::resources::file(&state.db, file_id)
-        .await?
-        .filter(|f| f.kind == "file")
-        .ok_or_else(AppError::not_found)?;
-    let key = f.storage_key.clone().ok_or_else(AppError::not_found)?;
-    let r = read::visible(state, viewer, f.resource_id).await?;
+    let (f, key, r) = readable_file(state, viewer, file_id).await?;
     let bytes = state
         .media
         .get(&key)
@@ -164,4 +171,34 @@ pub async fn download(
         queries::resources::bump(&state.db, r.id(), resources::Column::DownloadCount, 1).await?;
     }
     Ok((f, bytes))
+}
+
+/// What a page shows of a file, not counted as a download: a large image's
+/// preview (`domain::thumbnails`), or else the file itself. The returned
+/// type is the preview's, or the file's own.
+pub async fn preview(
+    state: &AppState,
+    viewer: Option<&crate::db::entities::actors::Model>,
+    file_id: i64,
+) -> AppResult<(resource_files::Model, bytes::Bytes, String)> {
+    let (f, key, _) = readable_file(state, viewer, file_id).await?;
+    if f.content_type.starts_with("image/") && !thumbnails::fits(f.width, f.height) {
+        let shown = thumbnails::for_stored(&state.media, &key)
+            .await
+            .map_err(AppError::internal)?
+            .ok_or_else(AppError::not_found)?;
+        let content_type = match shown.content_type {
+            "" => f.content_type.clone(),
+            made => made.to_string(),
+        };
+        return Ok((f, shown.bytes, content_type));
+    }
+    let bytes = state
+        .media
+        .get(&key)
+        .await
+        .map_err(AppError::internal)?
+        .ok_or_else(AppError::not_found)?;
+    let content_type = f.content_type.clone();
+    Ok((f, bytes, content_type))
 }

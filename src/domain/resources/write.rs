@@ -9,6 +9,7 @@ use super::{
     },
     read,
 };
+use crate::domain::outbox::Outbox;
 use crate::{
     app::AppState,
     db::{
@@ -68,7 +69,7 @@ pub async fn create(
     me: &Member,
     input: Input,
     place: Placement,
-) -> AppResult<(Resource, Vec<Event>)> {
+) -> AppResult<(Resource, Outbox)> {
     let meta = check(state, &input, None)?;
     let note = validate::optional("note", input.note.as_deref(), NOTE_MAX)?.unwrap_or_default();
     if input.files.len() + meta.links.len() > state.config.resources.max_files {
@@ -145,7 +146,7 @@ pub async fn create(
         created_at: Set(now),
         deleted_at: Set(None),
     };
-    let result: AppResult<Resource> = async {
+    let result: AppResult<(Resource, Outbox)> = async {
         let txn = crate::db::begin(&state.db).await?;
         queries::resources::insert(&txn, model).await?;
         queries::resources::set_labels(&txn, id, &labels(&meta)).await?;
@@ -158,15 +159,12 @@ pub async fn create(
             queries::resources::bump(&txn, s.id, resources::Column::RemixCount, 1).await?;
         }
         let r = write_revision(&txn, state, id, Some(me.actor.id), &note).await?;
-        txn.commit().await?;
-        Ok(r)
+        let outbox = Outbox::commit(txn, events(false, &r.model)).await?;
+        Ok((r, outbox))
     }
     .await;
     match result {
-        Ok(r) => {
-            let ev = events(false, &r.model);
-            Ok((r, ev))
-        }
+        Ok(done) => Ok(done),
         Err(e) => {
             files::discard(state, &stored).await;
             Err(e)
@@ -180,7 +178,7 @@ pub async fn update(
     me: &Member,
     id: i64,
     input: Input,
-) -> AppResult<(Resource, Vec<Event>)> {
+) -> AppResult<(Resource, Outbox)> {
     let current = read::visible(state, Some(&me.actor), id).await?;
     if !read::may_edit(state, &me.actor, &current).await? {
         return Err(AppError::Forbidden(msg!("error-resource-not-editor")));
@@ -256,7 +254,7 @@ pub async fn update(
     let before_public = is_public(&current.model);
     let now = chrono::Utc::now();
     let revision = current.model.revision + 1;
-    let result: AppResult<Resource> = async {
+    let result: AppResult<(Resource, Outbox)> = async {
         let txn = crate::db::begin(&state.db).await?;
         let mut a = current.model.clone().into_active_model();
         a.title = Set(meta.title.clone());
@@ -293,15 +291,12 @@ pub async fn update(
             queries::resources::set_editors(&txn, id, e).await?;
         }
         let r = write_revision(&txn, state, id, Some(me.actor.id), &note).await?;
-        txn.commit().await?;
-        Ok(r)
+        let outbox = Outbox::commit(txn, events(before_public, &r.model)).await?;
+        Ok((r, outbox))
     }
     .await;
     match result {
-        Ok(r) => {
-            let ev = events(before_public, &r.model);
-            Ok((r, ev))
-        }
+        Ok(done) => Ok(done),
         Err(e) => {
             files::discard(state, &stored).await;
             Err(e)
@@ -310,7 +305,7 @@ pub async fn update(
 }
 
 /// Publish a draft as it is.
-pub async fn publish(state: &AppState, me: &Member, id: i64) -> AppResult<(Resource, Vec<Event>)> {
+pub async fn publish(state: &AppState, me: &Member, id: i64) -> AppResult<(Resource, Outbox)> {
     update(
         state,
         me,
@@ -325,7 +320,7 @@ pub async fn publish(state: &AppState, me: &Member, id: i64) -> AppResult<(Resou
 
 /// Delete a resource (its owner, or the moderators of its group). The row
 /// stays as a tombstone; the files leave the store.
-pub async fn delete(state: &AppState, me: &Member, id: i64) -> AppResult<Vec<Event>> {
+pub async fn delete(state: &AppState, me: &Member, id: i64) -> AppResult<Outbox> {
     let r = read::visible(state, Some(&me.actor), id).await?;
     if !r.model.local {
         return Err(AppError::not_found());
@@ -337,13 +332,14 @@ pub async fn delete(state: &AppState, me: &Member, id: i64) -> AppResult<Vec<Eve
     let all = queries::resources::all_files_of(&state.db, id).await?;
     let txn = crate::db::begin(&state.db).await?;
     let gone = tombstone(&txn, &r.model).await?;
-    txn.commit().await?;
-    files::discard(state, &all).await;
-    Ok(if was_public {
+    let events = if was_public {
         vec![Event::ResourceWithdrawn(Box::new(gone))]
     } else {
         Vec::new()
-    })
+    };
+    let outbox = Outbox::commit(txn, events).await?;
+    files::discard(state, &all).await;
+    Ok(outbox)
 }
 
 /// Mark a resource deleted, out of the index, and no longer counted as a

@@ -515,12 +515,8 @@ async fn update_credentials(
         avatar,
         header,
     };
-    let actor = profiles::update(&state, &me.member, update).await?;
-    publish::publish(
-        &state,
-        vec![crate::domain::events::Event::ProfileUpdated(actor.id)],
-    )
-    .await;
+    let (actor, outbox) = profiles::update(&state, &me.member, update).await?;
+    publish::publish(&state, outbox).await;
     let member = crate::domain::accounts::Member {
         account: me.member.account.clone(),
         actor,

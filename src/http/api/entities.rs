@@ -392,12 +392,26 @@ pub fn media_attachment(
     state: &AppState,
     m: &crate::db::entities::media::Model,
 ) -> serde_json::Value {
+    use crate::domain::thumbnails;
     use serde_json::json;
     let url = crate::domain::media::url(state, m);
+    let reduced = m.remote_url.is_none()
+        && m.content_type.starts_with("image/")
+        && !thumbnails::fits(m.width, m.height);
+    let preview_url = if reduced {
+        format!("{url}?preview=1")
+    } else {
+        url.clone()
+    };
     let mut meta = json!({});
     if let (Some(w), Some(h)) = (m.width, m.height) {
-        let size = json!({ "width": w, "height": h, "size": format!("{w}x{h}"), "aspect": f64::from(w) / f64::from(h.max(1)) });
-        meta = json!({ "original": size.clone(), "small": size });
+        let size = |w: i32, h: i32| json!({ "width": w, "height": h, "size": format!("{w}x{h}"), "aspect": f64::from(w) / f64::from(h.max(1)) });
+        let (sw, sh) = if reduced {
+            thumbnails::reduced_size(w, h)
+        } else {
+            (w, h)
+        };
+        meta = json!({ "original": size(w, h), "small": size(sw, sh) });
     }
     if let (Some(x), Some(y)) = (m.focus_x, m.focus_y) {
         meta["focus"] = json!({ "x": x, "y": y });
@@ -406,7 +420,7 @@ pub fn media_attachment(
         "id": m.id.to_string(),
         "type": m.kind,
         "url": url,
-        "preview_url": url,
+        "preview_url": preview_url,
         "remote_url": m.remote_url,
         "meta": meta,
         "description": m.description,

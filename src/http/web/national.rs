@@ -6,6 +6,7 @@
 //! directory.
 
 use super::{Ctx, StaffCtx, resources::resource_value, views};
+use crate::domain::outbox::Outbox;
 use crate::{
     app::AppState,
     db::entities::calendar_events,
@@ -357,7 +358,7 @@ async fn member_decision(
         "suspend" => portal::suspend(&state, &f.domain).await?,
         "lift" => portal::lift_suspension(&state, &f.domain)
             .await?
-            .then(Vec::new),
+            .then(Outbox::none),
         _ => {
             return Err(AppError::Unprocessable(crate::msg!(
                 "error-invalid-query",

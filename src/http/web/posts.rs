@@ -7,6 +7,7 @@ use super::{
     Ctx, MemberCtx,
     views::{self, post_path},
 };
+use crate::domain::outbox::Outbox;
 use crate::{
     app::AppState,
     db::{
@@ -555,11 +556,11 @@ async fn act(
         "unreblog" => interactions::unreblog(&data, me, id).await?.1,
         "bookmark" => {
             interactions::bookmark(&data, me, id).await?;
-            Vec::new()
+            Outbox::none()
         }
         "unbookmark" => {
             interactions::unbookmark(&data, me, id).await?;
-            Vec::new()
+            Outbox::none()
         }
         "delete" => {
             let (_, events) = posts::delete(&data, me, member.is_staff(), id).await?;

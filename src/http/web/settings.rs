@@ -153,12 +153,8 @@ async fn save_profile(
         Err(e) => Err(e),
     };
     match result {
-        Ok(actor) => {
-            crate::federation::publish::publish(
-                &state,
-                vec![crate::domain::events::Event::ProfileUpdated(actor.id)],
-            )
-            .await;
+        Ok((_, outbox)) => {
+            crate::federation::publish::publish(&state, outbox).await;
             Ok(ctx.redirect_with(&state, "/settings/profile", "flash-profile-saved"))
         }
         Err(AppError::Internal(e)) => Err(AppError::Internal(e)),
@@ -267,14 +263,8 @@ async fn delete_account(
         accounts::delete_own(&state, &member, &form.password).await
     };
     match result {
-        Ok(tombstone) => {
-            crate::federation::publish::publish(
-                &state,
-                vec![crate::domain::events::Event::AccountDeleted(Box::new(
-                    tombstone,
-                ))],
-            )
-            .await;
+        Ok((_, outbox)) => {
+            crate::federation::publish::publish(&state, outbox).await;
             let mut res = ctx.redirect_with(&state, "/", "flash-account-deleted");
             res.headers_mut()
                 .append(header::SET_COOKIE, clear_cookie(&state, SESSION_COOKIE));

@@ -65,6 +65,9 @@ pub struct ResourceFile {
     pub size: i64,
     /// Where to download it (links: where they lead).
     pub url: String,
+    /// For images stored here: a reduced copy at most 640 pixels on its
+    /// longer side (the image itself when it is that small already).
+    pub preview_url: Option<String>,
     pub width: Option<i32>,
     pub height: Option<i32>,
 }
@@ -134,6 +137,8 @@ pub fn file_entity(
         content_type: f.content_type.clone(),
         size: f.size,
         url: files::url(state, f),
+        preview_url: (f.content_type.starts_with("image/") && f.remote_url.is_none())
+            .then(|| format!("{}?preview=1", files::url(state, f))),
         width: f.width,
         height: f.height,
     }

@@ -5,6 +5,7 @@
 //! messages, shown as an error page with their 4xx status.
 
 use super::Standing;
+use crate::domain::outbox::Outbox;
 use crate::{
     app::AppState,
     domain::{
@@ -79,7 +80,7 @@ pub(super) async fn group_action(
         }
         "decline" => {
             groups::decline_invitation(&data, &me.actor, &group).await?;
-            (Vec::new(), "flash-group-declined")
+            (Outbox::none(), "flash-group-declined")
         }
         "invite" => {
             let who = views::by_handle(&data, &form.handle).await?;
