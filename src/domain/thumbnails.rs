@@ -128,6 +128,31 @@ pub async fn for_stored(store: &MediaStore, storage_key: &str) -> anyhow::Result
     }))
 }
 
+/// What a page shows of a stored file of type `content_type`: a large
+/// image's preview (`for_stored`), or else the file itself; with the type
+/// of what is returned. `None` when the file is gone.
+pub async fn shown(
+    store: &MediaStore,
+    storage_key: &str,
+    content_type: &str,
+    width: Option<i32>,
+    height: Option<i32>,
+) -> anyhow::Result<Option<(Bytes, String)>> {
+    if content_type.starts_with("image/") && !fits(width, height) {
+        return Ok(for_stored(store, storage_key).await?.map(|p| {
+            let made = match p.content_type {
+                "" => content_type.to_string(),
+                made => made.to_string(),
+            };
+            (p.bytes, made)
+        }));
+    }
+    Ok(store
+        .get(storage_key)
+        .await?
+        .map(|bytes| (bytes, content_type.to_string())))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -42,19 +42,18 @@ async fn serve(
         .await?
         .filter(|m| m.storage_key == key && m.remote_url.is_none())
         .ok_or_else(AppError::not_found)?;
-    let preview = q.preview.is_some_and(|p| p == "1" || p == "true")
-        && media.content_type.starts_with("image/")
-        && !thumbnails::fits(media.width, media.height);
+    let preview = q.preview.is_some_and(|p| p == "1" || p == "true");
     let (bytes, content_type) = if preview {
-        let shown = thumbnails::for_stored(&state.media, &media.storage_key)
-            .await
-            .map_err(AppError::internal)?
-            .ok_or_else(AppError::not_found)?;
-        let content_type = match shown.content_type {
-            "" => media.content_type.clone(),
-            made => made.to_string(),
-        };
-        (shown.bytes, content_type)
+        thumbnails::shown(
+            &state.media,
+            &media.storage_key,
+            &media.content_type,
+            media.width,
+            media.height,
+        )
+        .await
+        .map_err(AppError::internal)?
+        .ok_or_else(AppError::not_found)?
     } else {
         let bytes = state
             .media

@@ -182,23 +182,10 @@ pub async fn preview(
     file_id: i64,
 ) -> AppResult<(resource_files::Model, bytes::Bytes, String)> {
     let (f, key, _) = readable_file(state, viewer, file_id).await?;
-    if f.content_type.starts_with("image/") && !thumbnails::fits(f.width, f.height) {
-        let shown = thumbnails::for_stored(&state.media, &key)
+    let (bytes, content_type) =
+        thumbnails::shown(&state.media, &key, &f.content_type, f.width, f.height)
             .await
             .map_err(AppError::internal)?
             .ok_or_else(AppError::not_found)?;
-        let content_type = match shown.content_type {
-            "" => f.content_type.clone(),
-            made => made.to_string(),
-        };
-        return Ok((f, shown.bytes, content_type));
-    }
-    let bytes = state
-        .media
-        .get(&key)
-        .await
-        .map_err(AppError::internal)?
-        .ok_or_else(AppError::not_found)?;
-    let content_type = f.content_type.clone();
     Ok((f, bytes, content_type))
 }
