@@ -438,7 +438,6 @@ async fn status(state: &AppState, id: i64) -> AppResult<statuses::Model> {
         .ok_or_else(AppError::not_found)
 }
 
-
 mod receive;
 
 pub use receive::{apply_featured, receive_announce, receive_moderation, remote_insider};
