@@ -265,6 +265,19 @@ pub async fn hung(ctx: &Ctx) -> Result<Report> {
     let farm = Farm::start(hosts, true).await?;
     let followers: Vec<_> = (0..hosts).map(|h| (h, "reader".to_string())).collect();
     let (server, author, _) = with_followers("hung", &farm, &followers, &[]).await?;
+    // The baseline is taken once the server has delivered at its working pace
+    // with every host healthy: an idle server holds one database connection
+    // (SQLite runs a thread per pooled connection), and the pool growing to its
+    // working size is not what this scenario looks for. Growth past that
+    // baseline while a host hangs is.
+    let mut warm = HashSet::new();
+    for i in 0..posts.min(10) {
+        warm.insert(post(&server, &author, &format!("warm-up {i}")).await.0);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    if !wait_creates(&farm, &warm, hosts * warm.len(), Duration::from_secs(60)).await {
+        bail!("warm-up posts were not delivered to every host");
+    }
     farm.set_mode(0, Mode::Hung);
     farm.clear_arrivals();
     let posts_before = farm.posts();
