@@ -165,22 +165,7 @@ pub(super) async fn followers(
     Path(name): Path<String>,
     Query(q): Query<PageQuery>,
 ) -> Response {
-    let Some(user) = app.state.user(&name) else {
-        return not_found();
-    };
-    let items = app
-        .state
-        .followers
-        .lock()
-        .unwrap()
-        .get(&name)
-        .map(|s| s.iter().map(|a| json!(a)).collect())
-        .unwrap_or_default();
-    collection(
-        &format!("{}/followers", user.actor.id),
-        items,
-        q.page.is_some(),
-    )
+    relation(&app, &name, &q, &app.state.followers, "followers")
 }
 
 pub(super) async fn following(
@@ -188,19 +173,28 @@ pub(super) async fn following(
     Path(name): Path<String>,
     Query(q): Query<PageQuery>,
 ) -> Response {
-    let Some(user) = app.state.user(&name) else {
+    relation(&app, &name, &q, &app.state.following, "following")
+}
+
+/// A user's followers or following as Mastodon serves them.
+fn relation(
+    app: &App,
+    name: &str,
+    q: &PageQuery,
+    lists: &Mutex<HashMap<String, BTreeSet<String>>>,
+    kind: &str,
+) -> Response {
+    let Some(user) = app.state.user(name) else {
         return not_found();
     };
-    let items = app
-        .state
-        .following
+    let items = lists
         .lock()
         .unwrap()
-        .get(&name)
+        .get(name)
         .map(|s| s.iter().map(|a| json!(a)).collect())
         .unwrap_or_default();
     collection(
-        &format!("{}/following", user.actor.id),
+        &format!("{}/{kind}", user.actor.id),
         items,
         q.page.is_some(),
     )

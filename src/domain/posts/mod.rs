@@ -277,15 +277,7 @@ pub async fn create(
     }
     mentions.retain(|m| m.id != author.id && m.deleted_at.is_none());
     // What is said in a members-only group stays there: no one else is told.
-    if let Some(g) = group.as_ref().filter(|g| g.members_only()) {
-        let mut kept = Vec::new();
-        for m in mentions {
-            if groups::is_member(&state.db, g, m.id).await? {
-                kept.push(m);
-            }
-        }
-        mentions = kept;
-    }
+    mentions = members_only_audience(state, group.as_ref(), mentions).await?;
     let visibility = group
         .as_ref()
         .map(group_visibility)
@@ -373,6 +365,24 @@ pub async fn create(
     Ok((status, outbox))
 }
 
+/// In a members-only group, only members may be mentioned (and so told).
+async fn members_only_audience(
+    state: &AppState,
+    group: Option<&groups::Group>,
+    mentions: Vec<actors::Model>,
+) -> AppResult<Vec<actors::Model>> {
+    let Some(g) = group.filter(|g| g.members_only()) else {
+        return Ok(mentions);
+    };
+    let mut kept = Vec::new();
+    for m in mentions {
+        if groups::is_member(&state.db, g, m.id).await? {
+            kept.push(m);
+        }
+    }
+    Ok(kept)
+}
+
 async fn record_version(db: &impl ConnectionTrait, s: &statuses::Model) -> AppResult<()> {
     queries::statuses::add_edit(
         db,
@@ -433,15 +443,7 @@ pub async fn edit(
         Some(g) => groups::load(&state.db, g).await?,
         None => None,
     };
-    if let Some(g) = group.as_ref().filter(|g| g.members_only()) {
-        let mut kept = Vec::new();
-        for m in mentions {
-            if groups::is_member(&state.db, g, m.id).await? {
-                kept.push(m);
-            }
-        }
-        mentions = kept;
-    }
+    mentions = members_only_audience(state, group.as_ref(), mentions).await?;
     let rendered = text::render_post(&c.text, state.urls.base(), &mention_targets(&mentions));
     let now = chrono::Utc::now();
     let mentioned_ids: Vec<String> = mentions.iter().map(|m| m.ap_id.clone()).collect();
