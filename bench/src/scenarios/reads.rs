@@ -56,6 +56,11 @@ pub async fn reads(ctx: &Ctx) -> Result<Report> {
         bail!("the follows were not all accepted");
     }
     let follow_setup = t0.elapsed();
+    eprintln!(
+        "reads set-up: {} follows accepted after {:.0} s",
+        followed.len(),
+        follow_setup.as_secs_f64()
+    );
 
     // Their posts arrive through the inbox, signed, in batches.
     let total = ctx.size(100_000, 100);
@@ -67,6 +72,15 @@ pub async fn reads(ctx: &Ctx) -> Result<Report> {
         let reqs = creates(&farm, &server, &followed, n).await?;
         send_all_ok(&farm, &reqs, 32).await?;
         sent += n;
+        // Set-up takes minutes at full size; show where it stands.
+        let pending = server
+            .count("SELECT COUNT(*) FROM inbox_items WHERE processed_at IS NULL")
+            .await
+            .unwrap_or(-1);
+        eprintln!(
+            "reads set-up: {sent} of {total} posts sent in {:.0} s, {pending} not yet processed",
+            t1.elapsed().as_secs_f64()
+        );
     }
     let drained = load::wait_until(
         Duration::from_secs(600),
@@ -83,6 +97,10 @@ pub async fn reads(ctx: &Ctx) -> Result<Report> {
         bail!("the inbox was not processed within 10 minutes");
     }
     let ingest = t1.elapsed();
+    eprintln!(
+        "reads set-up: posts processed after {:.0} s",
+        ingest.as_secs_f64()
+    );
     let statuses = server.count("SELECT COUNT(*) FROM statuses").await?;
     let home = api.home().await;
     if home.is_empty() {
