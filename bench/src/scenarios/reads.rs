@@ -9,6 +9,9 @@ use std::{
     time::{Duration, Instant},
 };
 
+/// Received activities the server has not processed yet.
+const UNPROCESSED: &str = "SELECT COUNT(*) FROM inbox_items WHERE processed_at IS NULL";
+
 pub async fn reads(ctx: &Ctx) -> Result<Report> {
     let mut r = ctx.report("10-reads", "home timeline reads");
     let farm = crate::peers::Farm::start(ctx.size(5, 1), true).await?;
@@ -73,10 +76,7 @@ pub async fn reads(ctx: &Ctx) -> Result<Report> {
         send_all_ok(&farm, &reqs, 32).await?;
         sent += n;
         // Set-up takes minutes at full size; show where it stands.
-        let pending = server
-            .count("SELECT COUNT(*) FROM inbox_items WHERE processed_at IS NULL")
-            .await
-            .unwrap_or(-1);
+        let pending = server.count(UNPROCESSED).await.unwrap_or(-1);
         eprintln!(
             "reads set-up: {sent} of {total} posts sent in {:.0} s, {pending} not yet processed",
             t1.elapsed().as_secs_f64()
@@ -85,12 +85,7 @@ pub async fn reads(ctx: &Ctx) -> Result<Report> {
     let drained = load::wait_until(
         Duration::from_secs(600),
         Duration::from_millis(500),
-        || async {
-            server
-                .count("SELECT COUNT(*) FROM inbox_items WHERE processed_at IS NULL")
-                .await
-                .is_ok_and(|n| n == 0)
-        },
+        || async { server.count(UNPROCESSED).await.is_ok_and(|n| n == 0) },
     )
     .await;
     if drained.is_none() {
