@@ -41,6 +41,8 @@ pub struct StateInner {
     pub idempotency: moka::sync::Cache<(i64, String), IdempotencySlot>,
     /// Which instances we talk to (`federation.mode`).
     pub trust: crate::federation::trust::Trust,
+    /// Remote hosts recently seen alive (spares the `hosts` row writes).
+    pub host_health: crate::federation::health::HostHealth,
 }
 
 /// Wake-up calls for the queue workers when new work is stored.
@@ -90,6 +92,7 @@ impl AppState {
                 .time_to_live(std::time::Duration::from_secs(3600))
                 .build(),
             trust,
+            host_health: Default::default(),
             config,
             db,
             urls,

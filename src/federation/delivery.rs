@@ -11,6 +11,13 @@
 //! `federation.delivery_give_up_hours`. A host that keeps failing is marked
 //! dead (`federation.delivery_dead_after` failures in a row) and tried once a
 //! day until it answers or sends us something.
+//!
+//! On SQLite every write waits for the one write lock, so a busy queue is
+//! worked in batches: finished deliveries are deleted together, and when
+//! workers free up one by one the loop waits a few milliseconds for more
+//! before claiming again. A crash between sending and that delete sends the
+//! delivery again after the restart (at least once, as any retry: receivers
+//! drop an activity id they have seen).
 
 use crate::{
     app::AppState,
@@ -36,6 +43,10 @@ use url::Url;
 
 /// How long a worker holds a delivery before another may take it over.
 const LEASE: Duration = Duration::from_secs(120);
+/// How long a busy loop waits for more free workers before claiming again.
+const COALESCE: Duration = Duration::from_millis(10);
+/// How often the queue depth gauge is refreshed (it counts every row).
+const GAUGE_EVERY: Duration = Duration::from_secs(1);
 /// Deliveries in flight to one host at most.
 pub const PER_HOST: usize = 8;
 const DEAD_RETRY: chrono::Duration = chrono::Duration::hours(24);
@@ -120,6 +131,8 @@ struct Worker {
     global: Arc<Semaphore>,
     hosts: Mutex<HashMap<String, Arc<Semaphore>>>,
     activities: moka::sync::Cache<i64, Arc<(RawActivity, ApubActor)>>,
+    /// Deliveries done with (sent or refused for good), not yet deleted.
+    finished: Mutex<Vec<i64>>,
 }
 
 impl Worker {
@@ -238,18 +251,23 @@ impl Worker {
         let db = &self.state.db;
         let result = match outcome {
             Outcome::Delivered => {
-                let revived = queries::delivery::host_alive(db, &d.host, now)
+                let revived = self
+                    .state
+                    .host_health
+                    .alive(db, &d.host, now)
                     .await
                     .unwrap_or(false);
                 if revived {
                     let _ = queries::delivery::revive_host_deliveries(db, &d.host, now).await;
                     self.state.queues.deliveries.notify_one();
                 }
-                queries::delivery::delete_delivery(db, d.id).await
+                super::lock(&self.finished).push(d.id);
+                Ok(())
             }
             Outcome::Refused(reason) => {
                 tracing::info!(inbox = d.inbox_url, %reason, "delivery refused for good");
-                queries::delivery::delete_delivery(db, d.id).await
+                super::lock(&self.finished).push(d.id);
+                Ok(())
             }
             Outcome::Retry {
                 status,
@@ -284,6 +302,7 @@ impl Worker {
             return queries::delivery::delete_delivery(db, d.id).await;
         }
         let dead_after = self.state.config.federation.delivery_dead_after.max(1);
+        self.state.host_health.failed(&d.host);
         let host = queries::delivery::host_failed(db, &d.host, now, dead_after).await?;
         let base =
             Duration::from_secs(self.state.config.federation.delivery_retry_base_secs.max(1));
@@ -305,6 +324,19 @@ impl Worker {
         )
         .await
     }
+
+    /// Deletes the finished deliveries in one statement; kept for the next
+    /// round if the database refuses.
+    async fn flush_finished(&self) {
+        let ids = std::mem::take(&mut *super::lock(&self.finished));
+        if ids.is_empty() {
+            return;
+        }
+        if let Err(e) = queries::delivery::delete_deliveries(&self.state.db, &ids).await {
+            tracing::warn!(error = %e, deliveries = ids.len(), "could not delete finished deliveries");
+            super::lock(&self.finished).extend(ids);
+        }
+    }
 }
 
 /// Run the delivery workers until shutdown.
@@ -319,7 +351,9 @@ pub async fn run(state: AppState, fed: FederationConfig<AppState>) {
             .max_capacity(1000)
             .time_to_idle(Duration::from_secs(600))
             .build(),
+        finished: Mutex::new(Vec::new()),
     });
+    let mut gauge_at = tokio::time::Instant::now();
     let mut tasks = tokio::task::JoinSet::new();
     match queries::delivery::release_all_leases(&state.db).await {
         Ok(n) if n > 0 => tracing::info!(
@@ -333,6 +367,7 @@ pub async fn run(state: AppState, fed: FederationConfig<AppState>) {
         if state.shutdown.is_cancelled() {
             break;
         }
+        worker.flush_finished().await;
         let free = worker.global.available_permits();
         let mut claimed = Vec::new();
         if free > 0 {
@@ -389,9 +424,24 @@ pub async fn run(state: AppState, fed: FederationConfig<AppState>) {
         tokio::select! {
             () = state.shutdown.cancelled() => break,
             () = state.queues.deliveries.notified() => {}
-            Some(_) = tasks.join_next(), if !tasks.is_empty() => {}
+            Some(_) = tasks.join_next(), if !tasks.is_empty() => {
+                // Under load workers free up one at a time; wait a moment for
+                // a quarter of them so one claim and one delete cover many.
+                let batch = concurrency.div_ceil(4);
+                let until = tokio::time::Instant::now() + COALESCE;
+                while worker.global.available_permits() < batch {
+                    tokio::select! {
+                        Some(_) = tasks.join_next(), if !tasks.is_empty() => {}
+                        () = tokio::time::sleep_until(until) => break,
+                    }
+                }
+            }
             () = tokio::time::sleep(wait.max(Duration::from_millis(50))) => {}
         }
+        if gauge_at.elapsed() < GAUGE_EVERY {
+            continue;
+        }
+        gauge_at = tokio::time::Instant::now();
         if let Ok(n) = queries::delivery::count_deliveries(&state.db).await {
             state
                 .metrics
@@ -407,6 +457,7 @@ pub async fn run(state: AppState, fed: FederationConfig<AppState>) {
         while tasks.join_next().await.is_some() {}
     })
     .await;
+    worker.flush_finished().await;
 }
 
 #[cfg(test)]

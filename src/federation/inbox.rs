@@ -125,7 +125,7 @@ impl Activity for Envelope {
         .await?;
         // Any sign of life from a host revives deliveries waiting for it.
         let host = authority(&self.actor);
-        if queries::delivery::host_alive(&data.db, &host, now).await? {
+        if data.host_health.alive(&data.db, &host, now).await? {
             queries::delivery::revive_host_deliveries(&data.db, &host, now).await?;
             data.queues.deliveries.notify_one();
         }

@@ -11,6 +11,7 @@ pub mod client;
 pub mod delivery;
 pub mod error;
 pub mod groups;
+pub mod health;
 pub mod inbox;
 pub mod keys;
 pub mod objects;

@@ -170,6 +170,14 @@ pub async fn delete_delivery(db: &impl ConnectionTrait, id: i64) -> Result<(), D
     Ok(())
 }
 
+pub async fn delete_deliveries(db: &impl ConnectionTrait, ids: &[i64]) -> Result<(), DbErr> {
+    deliveries::Entity::delete_many()
+        .filter(deliveries::Column::Id.is_in(ids.iter().copied()))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
 pub async fn reschedule_delivery(
     db: &impl ConnectionTrait,
     id: i64,
