@@ -17,6 +17,12 @@ pub struct Server {
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Memory {
     pub rss_mb: f64,
+    /// The private part of RSS (heap, stacks): RssAnon.
+    pub anon_mb: f64,
+    /// The file-backed part of RSS: the executable's code and data pages,
+    /// SQLite's shared-memory index (RssFile + RssShmem). The kernel may
+    /// drop these and read them again.
+    pub file_mb: f64,
     pub peak_mb: f64,
     pub threads: u64,
 }
@@ -83,6 +89,8 @@ impl Server {
         };
         Memory {
             rss_mb: field("VmRSS:") / 1024.0,
+            anon_mb: field("RssAnon:") / 1024.0,
+            file_mb: (field("RssFile:") + field("RssShmem:")) / 1024.0,
             peak_mb: field("VmHWM:") / 1024.0,
             threads: field("Threads:") as u64,
         }

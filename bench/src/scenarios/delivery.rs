@@ -419,10 +419,17 @@ pub async fn memory(ctx: &Ctx) -> Result<Report> {
     let queued = server.count("SELECT COUNT(*) FROM deliveries").await?;
     let loaded = server.memory();
     r.figure("RSS idle (after set-up)", idle.rss_mb, "MiB");
+    r.figure("  of which private (RssAnon)", idle.anon_mb, "MiB");
+    r.figure("  of which file-backed (code, shm)", idle.file_mb, "MiB");
     r.figure("deliveries queued", queued as f64, "");
     r.figure("queue filled in", fill.as_secs_f64(), "s");
     r.figure("RSS with the queue", loaded.rss_mb, "MiB");
     r.figure("RSS growth", loaded.rss_mb - idle.rss_mb, "MiB");
+    r.figure(
+        "private (RssAnon) growth",
+        loaded.anon_mb - idle.anon_mb,
+        "MiB",
+    );
     r.figure("RSS peak (VmHWM)", loaded.peak_mb, "MiB");
     r.target("idle RSS ≤ 50 MB", idle.rss_mb * 1.048_576 <= 50.0);
     r.target(
