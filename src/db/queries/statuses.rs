@@ -178,19 +178,19 @@ pub async fn home_with_window(
             .all(db)
             .await;
     }
-    let mut window = Entity::find()
+    let mut floor_query = Entity::find()
         .select_only()
         .column(Column::Id)
         .order_by_desc(Column::Id)
         .offset(Ord::max(window, 1) - 1)
         .limit(1);
     if let Some(max) = page.max_id {
-        window = window.filter(Column::Id.lt(max));
+        floor_query = floor_query.filter(Column::Id.lt(max));
     }
     if let Some(since) = page.since_id {
-        window = window.filter(Column::Id.gt(since));
+        floor_query = floor_query.filter(Column::Id.gt(since));
     }
-    let floor: Option<i64> = window.into_tuple().one(db).await?;
+    let floor: Option<i64> = floor_query.into_tuple().one(db).await?;
     let mut newest = Entity::find().filter(home_condition(me, false));
     if let Some(floor) = floor {
         newest = newest.filter(Column::Id.gte(floor));
